@@ -1,0 +1,47 @@
+"""Money is integer fen (分) everywhere; these convert at the edges. Never a float."""
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+MAX_FEN = 100_000_000_00  # one hundred million yuan: anything above is a typing error
+
+
+class MoneyError(ValueError):
+    """The text is not an amount of money this office could charge."""
+
+
+def parse_yuan(text: str | int | Decimal) -> int:
+    """'30', '30.5', '¥1,000.00' -> fen. Raises MoneyError for negatives, >2 decimals, junk."""
+    raw = str(text).strip().replace(",", "").replace("，", "").lstrip("¥￥").strip()
+    if raw.endswith("元"):
+        raw = raw[:-1].strip()
+    if not raw:
+        raise MoneyError("empty")
+    try:
+        value = Decimal(raw)
+    except InvalidOperation as exc:
+        raise MoneyError("not a number") from exc
+    if not value.is_finite():
+        raise MoneyError("not a number")
+    if value < 0:
+        raise MoneyError("negative")
+    fen = value * 100
+    if fen != fen.to_integral_value():
+        raise MoneyError("more than two decimals")
+    if fen > MAX_FEN:
+        raise MoneyError("too large")
+    return int(fen)
+
+
+def fen_to_decimal(fen: int) -> Decimal:
+    """Fen as a Decimal of yuan with two places."""
+    return (Decimal(fen) / 100).quantize(Decimal("0.01"))
+
+
+def format_yuan(fen: int, *, symbol: str = "¥", trim: bool = False) -> str:
+    """3050 -> '¥30.50'; with trim, whole yuan drop the decimals ('¥30')."""
+    sign = "-" if fen < 0 else ""
+    yuan, cents = divmod(abs(fen), 100)
+    if trim and cents == 0:
+        return f"{sign}{symbol}{yuan:,}"
+    return f"{sign}{symbol}{yuan:,}.{cents:02d}"

@@ -1,0 +1,57 @@
+"""Who may do what: the single table every view, template and test reads.
+
+A view declares one permission (`app.web.guards.require`); templates ask `can(perm)`;
+tests walk every route against this table for every role.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+from app.domain.roles import Role
+
+
+class Perm(StrEnum):
+    SIGNED_IN = "signed_in"                # any active staff account
+    DESK = "desk"                          # the clerk's front-desk workspace
+    SUPERVISE = "supervise"                # the supervisor's workspace
+    FIELD = "field"                        # the worker's phone screens
+    CASHIER = "cashier"                    # the cashier's workspace
+    MANAGE = "manage"                      # the manager's workspace
+    PROPERTY_VIEW = "property_view"        # find units and residents, see a unit card
+    PROPERTY_EDIT = "property_edit"        # add and edit buildings, units, residents
+    PROPERTY_IMPORT = "property_import"    # import units and residents from CSV
+    CATALOGUE_VIEW = "catalogue_view"      # read the price list, its versions and notice
+    CATALOGUE_DRAFT = "catalogue_draft"    # propose changes to the price list
+    CATALOGUE_APPROVE = "catalogue_approve"  # approve a draft into a numbered version
+    STAFF_MANAGE = "staff_manage"          # create staff, set roles, reset passwords
+    AUDIT_VIEW = "audit_view"              # browse the audit trail
+    SETTINGS_EDIT = "settings_edit"        # the property's name, address, time zone...
+
+
+_ALL = frozenset(Role)
+_OFFICE = frozenset({Role.CLERK, Role.SUPERVISOR, Role.CASHIER, Role.MANAGER})
+
+GRANTS: dict[Perm, frozenset[Role]] = {
+    Perm.SIGNED_IN: _ALL,
+    Perm.DESK: frozenset({Role.CLERK}),
+    Perm.SUPERVISE: frozenset({Role.SUPERVISOR}),
+    Perm.FIELD: frozenset({Role.WORKER}),
+    Perm.CASHIER: frozenset({Role.CASHIER}),
+    Perm.MANAGE: frozenset({Role.MANAGER}),
+    Perm.PROPERTY_VIEW: _OFFICE,
+    Perm.PROPERTY_EDIT: frozenset({Role.MANAGER}),
+    Perm.PROPERTY_IMPORT: frozenset({Role.MANAGER}),
+    Perm.CATALOGUE_VIEW: _ALL,
+    Perm.CATALOGUE_DRAFT: frozenset({Role.SUPERVISOR, Role.MANAGER}),
+    Perm.CATALOGUE_APPROVE: frozenset({Role.MANAGER}),
+    Perm.STAFF_MANAGE: frozenset({Role.MANAGER}),
+    Perm.AUDIT_VIEW: frozenset({Role.MANAGER}),
+    Perm.SETTINGS_EDIT: frozenset({Role.MANAGER}),
+}
+
+
+def allowed(roles: Iterable[str], perm: Perm) -> bool:
+    """True when any of the person's roles holds `perm`."""
+    granted = GRANTS[perm]
+    return any(Role(r) in granted for r in roles)

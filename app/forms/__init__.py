@@ -1,0 +1,1 @@
+"""FlaskForm classes: validation only; they never write."""

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[
+        DataRequired(_l("Enter your username.")), Length(max=40)])
+    password = PasswordField(_l("Password"), validators=[
+        DataRequired(_l("Enter your password.")), Length(max=200)])
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[
+        DataRequired(_l("Enter your current password."))])
+    password = PasswordField(_l("New password"), validators=[
+        DataRequired(_l("Enter a new password.")),
+        Length(min=4, max=200, message=_l("Between 4 and 200 characters."))])
+    confirm = PasswordField(_l("Repeat new password"), validators=[
+        EqualTo("password", _l("The two passwords differ."))])

@@ -1,0 +1,1 @@
+"""The verbs of the office. Services flush, never commit: the view commits once per request."""

@@ -1,0 +1,149 @@
+"""Signing in (with throttling) and the manager's staff administration."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta, timezone
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l, ngettext
+from sqlalchemy import func, select
+
+from app.domain.errors import DomainError
+from app.domain.roles import Role
+from app.extensions import db
+from app.models.users import User, UserRole
+from app.services.audit import record
+
+MIN_PASSWORD = 4  # the office sets short PINs for workers; the manager's own should be longer
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def authenticate(username: str, password: str) -> User:
+    """The account for these credentials. Raises DomainError (field 'password') otherwise.
+
+    After LOGIN_MAX_FAILURES wrong passwords in a row the account is locked for
+    LOGIN_LOCK_MINUTES, even against the right password, and the message says so.
+    """
+    user = db.session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+    wrong = DomainError(_l("Wrong username or password."), "password")
+    if user is None:
+        raise wrong
+    now = _now()
+    if user.locked_until and user.locked_until > now:
+        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+        raise DomainError(ngettext(
+            "Too many wrong passwords. This account is locked; try again in %(num)d minute.",
+            "Too many wrong passwords. This account is locked; try again in %(num)d minutes.",
+            minutes), "password")
+    if not user.check_password(password):
+        user.failed_logins += 1
+        cfg = current_app.config
+        if user.failed_logins >= cfg["LOGIN_MAX_FAILURES"]:
+            user.locked_until = now + timedelta(minutes=cfg["LOGIN_LOCK_MINUTES"])
+            user.failed_logins = 0
+            record("user.locked", "user", user.id, f"{user.username} locked after failed logins",
+                   actor_id=user.id)
+            raise DomainError(ngettext(
+                "Too many wrong passwords. This account is locked; try again in %(num)d minute.",
+                "Too many wrong passwords. This account is locked; try again in %(num)d minutes.",
+                cfg["LOGIN_LOCK_MINUTES"]), "password")
+        raise wrong
+    if not user.active:
+        raise DomainError(_l("This account has been deactivated. Ask the manager."), "username")
+    user.failed_logins = 0
+    user.locked_until = None
+    record("user.login", "user", user.id, user.username, actor_id=user.id)
+    return user
+
+
+def _clean_roles(roles: Iterable[str]) -> list[str]:
+    chosen = [Role(r).value for r in roles]
+    if not chosen:
+        raise DomainError(_l("Give the account at least one role."), "roles")
+    return chosen
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise DomainError(_l("The password needs at least %(num)d characters.", num=MIN_PASSWORD),
+                          "password")
+
+
+def create_user(username: str, full_name: str, password: str, roles: Iterable[str],
+                phone: str = "", actor_id: int | None = None) -> User:
+    """A new staff account. Raises DomainError for a taken username, no role, short password."""
+    username = username.strip()
+    if not username:
+        raise DomainError(_l("Enter a username."), "username")
+    taken = db.session.scalar(select(User.id).where(func.lower(User.username) == username.lower()))
+    if taken:
+        raise DomainError(_l("This username is already taken."), "username")
+    if not full_name.strip():
+        raise DomainError(_l("Enter the person's name."), "full_name")
+    _check_password(password)
+    user = User(username=username, full_name=full_name.strip(), phone=phone.strip())
+    user.set_password(password)
+    user.role_rows = [UserRole(r) for r in _clean_roles(roles)]
+    db.session.add(user)
+    db.session.flush()
+    record("user.create", "user", user.id, f"{username} ({', '.join(user.roles)})",
+           after={"username": username, "full_name": user.full_name, "roles": user.roles},
+           actor_id=actor_id)
+    return user
+
+
+def update_user(user: User, *, full_name: str, phone: str, roles: Iterable[str],
+                acting: User) -> User:
+    """Change a person's name, phone and roles. The last active manager keeps the role."""
+    new_roles = _clean_roles(roles)
+    if Role.MANAGER in user.roles and Role.MANAGER not in new_roles:
+        _keep_a_manager(user, field="roles")
+    if not full_name.strip():
+        raise DomainError(_l("Enter the person's name."), "full_name")
+    before = {"full_name": user.full_name, "phone": user.phone, "roles": user.roles}
+    user.full_name = full_name.strip()
+    user.phone = phone.strip()
+    current = {r.role for r in user.role_rows}
+    user.role_rows = [r for r in user.role_rows if r.role in new_roles] + [
+        UserRole(r) for r in new_roles if r not in current]
+    db.session.flush()
+    after = {"full_name": user.full_name, "phone": user.phone, "roles": sorted(new_roles)}
+    record("user.update", "user", user.id, user.username, before=before, after=after)
+    return user
+
+
+def reset_password(user: User, password: str) -> None:
+    """Set a new password; every open session of that account ends."""
+    _check_password(password)
+    user.set_password(password)
+    user.session_version += 1
+    user.failed_logins = 0
+    user.locked_until = None
+    record("user.reset_password", "user", user.id, user.username)
+
+
+def set_active(user: User, active: bool, acting: User) -> None:
+    """Deactivate (cannot sign in; history stays) or reactivate an account."""
+    if not active:
+        if user.id == acting.id:
+            raise DomainError(_l("You cannot deactivate your own account."))
+        if Role.MANAGER in user.roles:
+            _keep_a_manager(user)
+        user.session_version += 1
+    user.active = active
+    record("user.activate" if active else "user.deactivate", "user", user.id, user.username)
+
+
+def _keep_a_manager(user: User, field: str | None = None) -> None:
+    others = db.session.scalar(
+        select(func.count(User.id)).join(UserRole)
+        .where(UserRole.role == Role.MANAGER.value, User.active.is_(True), User.id != user.id))
+    if not others:
+        raise DomainError(_l("The property needs at least one active manager."), field)
+
+
+def set_locale(user: User, locale: str) -> None:
+    user.locale = locale

@@ -1,0 +1,114 @@
+"""Signing in and out, switching role and language."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from app.domain.errors import DomainError
+from app.domain.permissions import Perm
+from app.extensions import db
+from app.forms.auth import ChangePasswordForm, LoginForm
+from app.services import accounts
+from app.web.guards import home_url, public, require, safe_next
+from app.web.render import form_errors_from
+
+bp = Blueprint("auth", __name__)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login():
+    """Sign in; five wrong passwords in a row lock the account for a while."""
+    if current_user.is_authenticated:
+        return redirect(home_url())
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(form.username.data, form.password.data)
+        except DomainError as err:
+            db.session.commit()  # keep the failure count
+            form_errors_from(err, form)
+        else:
+            session.clear()
+            login_user(user)
+            session.permanent = True
+            db.session.commit()
+            return redirect(safe_next(request.args.get("next")) or home_url())
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+@require(Perm.SIGNED_IN)
+def logout():
+    """Sign out and forget the session (the chosen language stays)."""
+    locale = session.get("locale")
+    logout_user()
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/")
+@require(Perm.SIGNED_IN)
+def index():
+    """Everyone lands on the home screen of the role they work as."""
+    return redirect(home_url())
+
+
+@bp.route("/role", methods=["POST"])
+@require(Perm.SIGNED_IN)
+def switch_role():
+    """Work as another of one's own roles."""
+    role = request.form.get("role", "")
+    if role not in current_user.roles:
+        abort(403)
+    session["role"] = role
+    return redirect(home_url())
+
+
+@bp.route("/language", methods=["POST"])
+@public
+def switch_language():
+    """Choose Chinese or English; remembered for the account when signed in."""
+    locale = request.form.get("locale", "")
+    if locale not in current_app.config["LANGUAGES"]:
+        abort(400)
+    session["locale"] = locale
+    if current_user.is_authenticated:
+        accounts.set_locale(current_user, locale)
+        db.session.commit()
+    return redirect(safe_next(request.form.get("next")) or url_for("auth.index"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@require(Perm.SIGNED_IN)
+def change_password():
+    """Change one's own password (other sessions of the account end)."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if not current_user.check_password(form.current.data):
+            form.current.errors.append(_("This is not your current password."))
+        else:
+            try:
+                accounts.reset_password(current_user, form.password.data)
+            except DomainError as err:
+                form_errors_from(err, form)
+            else:
+                db.session.commit()
+                login_user(current_user)  # this session carries the new version
+                flash(_("Your password has been changed."), "success")
+                return redirect(home_url())
+    status = 422 if form.errors else 200
+    return render_template("auth/password.html", form=form), status
+
+
+@bp.route("/healthz")
+@public
+def healthz():
+    """For the reverse proxy and monitoring: the app answers and the database too."""
+    db.session.execute(db.text("SELECT 1"))
+    return {"status": "ok"}

@@ -1,0 +1,193 @@
+"""The manager's workspace: staff accounts, the audit trail, the property's settings."""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.domain.errors import DomainError
+from app.domain.permissions import Perm
+
+from app.extensions import db
+from app.forms.settings import SettingsForm
+from app.forms.staff import NewStaffForm, ResetPasswordForm, StaffForm
+from app.models import AuditEvent, User
+from app.services import accounts
+from app.services.settings import property_settings, update_settings
+from app.views.homes import price_list_status, property_counts, recent_audit
+from app.web.guards import require
+from app.web.render import form_errors_from, page_or_partial
+
+bp = Blueprint("manage", __name__, url_prefix="/manage")
+
+
+@bp.route("/")
+@require(Perm.MANAGE)
+def home():
+    """The property at a glance: counts, the price list awaiting approval, recent activity."""
+    return render_template("manage/home.html", counts=property_counts(), recent=recent_audit(),
+                           **price_list_status())
+
+
+# ---- staff ------------------------------------------------------------------------------
+
+def _user_or_404(user_id: int) -> User:
+    return db.session.get(User, user_id) or abort(404)
+
+
+@bp.route("/staff")
+@require(Perm.STAFF_MANAGE)
+def staff():
+    """Every staff account, active ones first."""
+    users = db.session.scalars(select(User).order_by(User.active.desc(), User.username)).all()
+    return render_template("manage/staff.html", users=users)
+
+
+@bp.route("/staff/new", methods=["GET", "POST"])
+@require(Perm.STAFF_MANAGE)
+def staff_new():
+    """Create a staff account with its roles and first password."""
+    form = NewStaffForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(form.username.data, form.full_name.data,
+                                        form.password.data, form.roles.data, form.phone.data or "")
+        except DomainError as err:
+            form_errors_from(err, form)
+        else:
+            db.session.commit()
+            flash(_("Account %(name)s created.", name=user.username), "success")
+            return redirect(url_for("manage.staff"))
+    return render_template("manage/staff_form.html", form=form, user=None), \
+        422 if form.errors or form.form_errors else 200
+
+
+@bp.route("/staff/<int:user_id>", methods=["GET", "POST"])
+@require(Perm.STAFF_MANAGE)
+def staff_edit(user_id: int):
+    """Change a person's name, phone and roles."""
+    user = _user_or_404(user_id)
+    form = StaffForm(obj=user if request.method == "GET" else None)
+    if request.method == "GET":
+        form.roles.data = user.roles
+    if form.validate_on_submit():
+        try:
+            accounts.update_user(user, full_name=form.full_name.data, phone=form.phone.data or "",
+                                 roles=form.roles.data, acting=current_user)
+        except DomainError as err:
+            form_errors_from(err, form)
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("manage.staff"))
+    return render_template("manage/staff_form.html", form=form, user=user,
+                           reset_form=ResetPasswordForm()), \
+        422 if form.errors or form.form_errors else 200
+
+
+@bp.route("/staff/<int:user_id>/password", methods=["POST"])
+@require(Perm.STAFF_MANAGE)
+def staff_password(user_id: int):
+    """Set a new password for someone who forgot theirs; their open sessions end."""
+    user = _user_or_404(user_id)
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(user, form.password.data)
+        except DomainError as err:
+            form_errors_from(err, form)
+        else:
+            db.session.commit()
+            flash(_("New password set for %(name)s.", name=user.username), "success")
+            return redirect(url_for("manage.staff_edit", user_id=user.id))
+    edit = StaffForm(obj=user)
+    edit.roles.data = user.roles
+    return render_template("manage/staff_form.html", form=edit, user=user, reset_form=form), 422
+
+
+@bp.route("/staff/<int:user_id>/active", methods=["POST"])
+@require(Perm.STAFF_MANAGE)
+def staff_active(user_id: int):
+    """Deactivate (cannot sign in, history kept) or reactivate an account."""
+    user = _user_or_404(user_id)
+    want = request.form.get("active") == "1"
+    try:
+        accounts.set_active(user, want, acting=current_user)
+    except DomainError as err:
+        db.session.rollback()
+        flash(str(err.message), "error")
+        return redirect(url_for("manage.staff_edit", user_id=user.id))
+    db.session.commit()
+    flash(_("Account reactivated.") if want else _("Account deactivated."), "success")
+    return redirect(url_for("manage.staff"))
+
+
+# ---- audit trail --------------------------------------------------------------------------
+
+PAGE = 50
+
+
+def _parse_day(text: str | None):
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").date() if text else None
+    except ValueError:
+        return None
+
+
+@bp.route("/audit")
+@require(Perm.AUDIT_VIEW)
+def audit():
+    """The audit trail, newest first, filtered by person, record type, action and days."""
+    args = request.args
+    zone = ZoneInfo(property_settings().timezone)
+    query = select(AuditEvent).order_by(AuditEvent.id.desc())
+    if args.get("actor", "").isdigit():
+        query = query.where(AuditEvent.actor_id == int(args["actor"]))
+    if args.get("entity"):
+        query = query.where(AuditEvent.entity_type == args["entity"])
+    if args.get("action"):
+        query = query.where(AuditEvent.action.startswith(args["action"]))
+    if args.get("entity_id", "").isdigit():
+        query = query.where(AuditEvent.entity_id == int(args["entity_id"]))
+    start, end = _parse_day(args.get("start")), _parse_day(args.get("end"))
+    if start:
+        query = query.where(AuditEvent.at >= datetime.combine(start, time(), zone).astimezone(timezone.utc))
+    if end:
+        query = query.where(AuditEvent.at < datetime.combine(end + timedelta(days=1), time(), zone)
+                            .astimezone(timezone.utc))
+    page = max(1, args.get("page", 1, type=int) or 1)
+    events = db.session.scalars(query.offset((page - 1) * PAGE).limit(PAGE + 1)).all()
+    entity_types = db.session.scalars(select(AuditEvent.entity_type).distinct()
+                                      .order_by(AuditEvent.entity_type)).all()
+    people = db.session.scalars(select(User).order_by(User.username)).all()
+    return page_or_partial("manage/audit.html", "manage/_audit_rows.html",
+                           events=events[:PAGE], has_more=len(events) > PAGE, page=page,
+                           entity_types=entity_types, people=people, args=args)
+
+
+# ---- settings -----------------------------------------------------------------------------
+
+@bp.route("/settings", methods=["GET", "POST"])
+@require(Perm.SETTINGS_EDIT)
+def settings():
+    """The property's name, address, phone, time zone and currency, printed on every document."""
+    form = SettingsForm(obj=property_settings() if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            update_settings(**{f: (getattr(form, f).data or "").strip() for f in
+                               ("name", "name_en", "address", "phone", "timezone", "currency")})
+        except DomainError as err:
+            form_errors_from(err, form)
+        else:
+            db.session.commit()
+            flash(_("Settings saved."), "success")
+            return redirect(url_for("manage.settings"))
+    return render_template("manage/settings.html", form=form), \
+        422 if form.errors or form.form_errors else 200
+
+
+

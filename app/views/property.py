@@ -1,0 +1,198 @@
+"""Buildings, units and residents: find as you type; the manager edits and imports."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, ngettext
+from sqlalchemy import func, select
+
+from app.domain.errors import DomainError
+from app.domain.permissions import Perm
+from app.extensions import db
+from app.forms.property import BuildingForm, ImportForm, ResidentForm, UnitForm
+from app.models import Building, Resident, Unit
+from app.services import property as prop
+from app.web.guards import require
+from app.web.render import form_errors_from, page_or_partial
+
+bp = Blueprint("property", __name__, url_prefix="/property")
+
+
+def _status(form) -> int:
+    return 422 if form.errors or form.form_errors else 200
+
+
+@bp.route("/find")
+@require(Perm.PROPERTY_VIEW)
+def find():
+    """Units and residents matching a unit number, a name or a phone, as the clerk types."""
+    q = request.args.get("q", "")[:60]
+    return page_or_partial("property/find.html", "property/_matches.html",
+                           q=q, matches=prop.find(q))
+
+
+@bp.route("/units")
+@require(Perm.PROPERTY_VIEW)
+def units():
+    """Every unit of one building, with its residents."""
+    buildings = db.session.scalars(select(Building).order_by(Building.code)).all()
+    if not buildings:
+        return render_template("property/units.html", buildings=[], building=None, units=[])
+    chosen = request.args.get("building", type=int)
+    building = next((b for b in buildings if b.id == chosen), buildings[0])
+    units = db.session.scalars(select(Unit).where(Unit.building_id == building.id)
+                               .order_by(Unit.entrance, func.length(Unit.number), Unit.number)).all()
+    counts = dict(db.session.execute(
+        select(Resident.unit_id, func.count(Resident.id))
+        .where(Resident.active.is_(True), Resident.unit_id.in_([u.id for u in units]))
+        .group_by(Resident.unit_id)).all())
+    return render_template("property/units.html", buildings=buildings, building=building,
+                           units=units, counts=counts)
+
+
+@bp.route("/units/<int:unit_id>")
+@require(Perm.PROPERTY_VIEW)
+def unit(unit_id: int):
+    """A unit's card: address, residents, their phones and special notes."""
+    unit = db.session.get(Unit, unit_id) or abort(404)
+    return render_template("property/unit.html", unit=unit)
+
+
+@bp.route("/buildings/new", methods=["GET", "POST"])
+@require(Perm.PROPERTY_EDIT)
+def building_new():
+    """Add a building."""
+    form = BuildingForm()
+    if form.validate_on_submit():
+        try:
+            building = prop.create_building(form.code.data, form.name.data or "", form.floors.data)
+        except DomainError as err:
+            form_errors_from(err, form)
+        else:
+            db.session.commit()
+            flash(_("Building %(name)s added.", name=building.name), "success")
+            return redirect(url_for("property.units", building=building.id))
+    return render_template("property/building_form.html", form=form), _status(form)
+
+
+def _unit_form(obj=None) -> UnitForm:
+    form = UnitForm(obj=obj)
+    form.building_id.choices = [(b.id, b.name) for b in
+                                db.session.scalars(select(Building).order_by(Building.code))]
+    return form
+
+
+@bp.route("/units/new", methods=["GET", "POST"])
+@require(Perm.PROPERTY_EDIT)
+def unit_new():
+    """Add a unit to a building."""
+    form = _unit_form()
+    if request.method == "GET" and request.args.get("building", type=int):
+        form.building_id.data = request.args.get("building", type=int)
+    if form.validate_on_submit():
+        building = db.session.get(Building, form.building_id.data) or abort(400)
+        try:
+            unit = prop.create_unit(building, form.entrance.data, form.number.data,
+                                    area_m2=form.area_m2.data, note=form.note.data or "")
+        except DomainError as err:
+            form_errors_from(err, form)
+        else:
+            db.session.commit()
+            flash(_("Unit %(label)s added.", label=unit.label), "success")
+            return redirect(url_for("property.unit", unit_id=unit.id))
+    return render_template("property/unit_form.html", form=form, unit=None), _status(form)
+
+
+@bp.route("/units/<int:unit_id>/edit", methods=["GET", "POST"])
+@require(Perm.PROPERTY_EDIT)
+def unit_edit(unit_id: int):
+    """Correct a unit's address or details."""
+    unit = db.session.get(Unit, unit_id) or abort(404)
+    form = _unit_form(obj=unit if request.method == "GET" else None)
+    if form.validate_on_submit():
+        building = db.session.get(Building, form.building_id.data) or abort(400)
+        try:
+            prop.update_unit(unit, building, form.entrance.data, form.number.data,
+                             area_m2=form.area_m2.data, note=form.note.data or "")
+        except DomainError as err:
+            form_errors_from(err, form)
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("property.unit", unit_id=unit.id))
+    return render_template("property/unit_form.html", form=form, unit=unit), _status(form)
+
+
+@bp.route("/units/<int:unit_id>/residents/new", methods=["GET", "POST"])
+@require(Perm.PROPERTY_EDIT)
+def resident_new(unit_id: int):
+    """Record a resident of a unit."""
+    unit = db.session.get(Unit, unit_id) or abort(404)
+    form = ResidentForm()
+    if form.validate_on_submit():
+        try:
+            prop.add_resident(unit, form.name.data, form.kind.data, form.phone.data or "",
+                              form.phone2.data or "", form.notes.data or "")
+        except DomainError as err:
+            form_errors_from(err, form)
+        else:
+            db.session.commit()
+            flash(_("Resident added."), "success")
+            return redirect(url_for("property.unit", unit_id=unit.id))
+    return render_template("property/resident_form.html", form=form, unit=unit,
+                           resident=None), _status(form)
+
+
+@bp.route("/residents/<int:resident_id>/edit", methods=["GET", "POST"])
+@require(Perm.PROPERTY_EDIT)
+def resident_edit(resident_id: int):
+    """Correct a resident's details or mark them moved out."""
+    resident = db.session.get(Resident, resident_id) or abort(404)
+    form = ResidentForm(obj=resident if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            prop.update_resident(resident, name=form.name.data, kind=form.kind.data,
+                                 phone=form.phone.data or "", phone2=form.phone2.data or "",
+                                 notes=form.notes.data or "", active=form.active.data)
+        except DomainError as err:
+            form_errors_from(err, form)
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("property.unit", unit_id=resident.unit_id))
+    return render_template("property/resident_form.html", form=form, unit=resident.unit,
+                           resident=resident), _status(form)
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@require(Perm.PROPERTY_IMPORT)
+def import_csv():
+    """Import units and residents from a spreadsheet saved as CSV: all rows or none."""
+    form = ImportForm()
+    result = None
+    if form.validate_on_submit():
+        try:
+            result = prop.import_csv(form.file.data.read())
+        except DomainError as err:
+            db.session.rollback()
+            form_errors_from(err, form)
+        else:
+            if result.ok:
+                db.session.commit()
+                flash(ngettext("Imported %(num)d unit", "Imported %(num)d units",
+                               result.units_created) + ", " +
+                      ngettext("%(num)d resident.", "%(num)d residents.",
+                               result.residents_created), "success")
+                return redirect(url_for("property.units"))
+            db.session.rollback()
+    status = 422 if form.errors or form.form_errors or (result and not result.ok) else 200
+    return render_template("property/import.html", form=form, result=result), status
+
+
+@bp.route("/import/template.csv")
+@require(Perm.PROPERTY_IMPORT)
+def import_template():
+    """A CSV with the expected columns and two example rows."""
+    body = ",".join(prop.CSV_COLUMNS) + "\r\n" + \
+        "3,2,1502,张伟,owner,13800001111,,养狗\r\n" + "3,2,1502,李娜,tenant,13900002222,,\r\n"
+    return Response("\ufeff" + body, mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=units-template.csv"})

@@ -1,0 +1,33 @@
+"""The navigation, as data: each entry shows only to those whose roles grant its permission."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from app.domain.permissions import Perm
+from app.web.guards import can
+
+# endpoint, label, permission
+OFFICE_NAV = [
+    ("desk.home", _l("Front desk"), Perm.DESK),
+    ("supervise.home", _l("Supervisor"), Perm.SUPERVISE),
+    ("cashier.home", _l("Cashier"), Perm.CASHIER),
+    ("manage.home", _l("Manager"), Perm.MANAGE),
+    ("field.home", _l("My jobs"), Perm.FIELD),
+    ("property.units", _l("Units & residents"), Perm.PROPERTY_VIEW),
+    ("catalogue.index", _l("Price list"), Perm.CATALOGUE_VIEW),
+    ("manage.staff", _l("Staff"), Perm.STAFF_MANAGE),
+    ("manage.audit", _l("Audit trail"), Perm.AUDIT_VIEW),
+    ("manage.settings", _l("Settings"), Perm.SETTINGS_EDIT),
+]
+
+ROLE_LABELS = {  # also used by the role switcher
+    "clerk": _l("Front desk (clerk)"),
+    "supervisor": _l("Supervisor"),
+    "worker": _l("Service worker"),
+    "cashier": _l("Cashier"),
+    "manager": _l("Manager"),
+}
+
+
+def nav_items() -> list[tuple[str, object]]:
+    return [(endpoint, label) for endpoint, label, perm in OFFICE_NAV if can(perm)]

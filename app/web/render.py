@@ -1,0 +1,23 @@
+"""One template, two uses: the full page for a normal request, the partial for htmx."""
+from __future__ import annotations
+
+from flask import make_response, render_template
+
+from app.extensions import htmx
+
+
+def page_or_partial(page_template: str, partial_template: str, status: int = 200, **context):
+    """Render the partial for an htmx request, else the full page (which includes the partial)."""
+    template = partial_template if htmx and not htmx.boosted else page_template
+    resp = make_response(render_template(template, **context), status)
+    resp.headers["Vary"] = "HX-Request"
+    return resp
+
+
+def form_errors_from(error, form) -> None:
+    """Put a DomainError's message on the form field it names (or the form itself)."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = list(field.errors) + [error.message]
+    else:
+        form.form_errors.append(error.message)
