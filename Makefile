@@ -1,0 +1,76 @@
+# Property Service Desk. `make run` serves the app; `make test` runs the whole suite.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+FLASK := FLASK_APP=wsgi.py $(VENV)/bin/flask
+PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 5000
+WORKERS ?= 2
+
+.PHONY: install install-test run test test-sqlite test-pg translations extract-messages bench clean help
+
+help:
+	@echo "make run    - install what is missing, migrate, load the demo on first start, serve :$(PORT)"
+	@echo "make test   - the whole suite on SQLite, then again on a throwaway PostgreSQL"
+
+# ---- installation (idempotent: each step runs only when its inputs changed) ----
+
+install: $(VENV)/.installed app/translations/zh_CN/LC_MESSAGES/messages.mo
+	@bash scripts/install-system.sh
+
+install-test: install
+	@bash scripts/install-system.sh --test
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e ".[dev]"
+	@touch $@
+
+app/translations/zh_CN/LC_MESSAGES/messages.mo: app/translations/zh_CN/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(VENV)/bin/pybabel compile --statistics -d app/translations
+
+# ---- running ----
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo --if-empty
+	$(FLASK) demo-logins
+	@echo "Serving http://$(HOST):$(PORT)  (Ctrl-C to stop)"
+	@if [ "$${FLASK_DEBUG:-0}" = "1" ]; then \
+	  $(FLASK) run --host $(HOST) --port $(PORT) --debug; \
+	else \
+	  $(VENV)/bin/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app; \
+	fi
+
+# ---- testing ----
+
+test: install-test
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-pg
+
+test-sqlite:
+	@echo "== the suite on SQLite =="
+	$(PY) -m pytest -q -p no:cacheprovider
+
+test-pg:
+	@echo "== the suite on PostgreSQL (throwaway server) =="
+	PSD_TEST_PG=1 $(PY) -m pytest -q -p no:cacheprovider
+
+# ---- maintenance ----
+
+extract-messages: $(VENV)/.installed
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot --no-location --sort-output --project "Property Service Desk" .
+	$(VENV)/bin/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
+
+translations: app/translations/zh_CN/LC_MESSAGES/messages.mo
+
+bench: install
+	$(PY) scripts/bench.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache test-artifacts

@@ -1,0 +1,140 @@
+"""Fixtures: app (migrated database), client (CSRF on, real tokens), login_as(role), factories.
+
+The whole suite runs on SQLite by default and on a throwaway PostgreSQL with PSD_TEST_PG=1.
+"""
+from __future__ import annotations
+
+import os
+
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import text
+
+from app import create_app
+from app.config import TestConfig
+from app.extensions import db as _db
+from tests import factories
+
+USE_PG = os.environ.get("PSD_TEST_PG") == "1"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+class CSRFClient(FlaskClient):
+    """A test client that sends the CSRF token a browser would, unless told csrf=False.
+
+    The token is made from the session exactly as Flask-WTF makes the one in the page.
+    """
+
+    def csrf_token(self) -> str:
+        app = self.application
+        with self.session_transaction() as sess:
+            if "csrf_token" not in sess:
+                import hashlib
+                sess["csrf_token"] = hashlib.sha1(os.urandom(64)).hexdigest()
+            raw = sess["csrf_token"]
+        return URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(raw)
+
+    def open(self, *args, csrf: bool = True, **kwargs):
+        method = (kwargs.get("method") or "GET").upper()
+        if csrf and method in ("POST", "PUT", "PATCH", "DELETE"):
+            data = kwargs.get("data")
+            if data is None:
+                kwargs["data"] = data = {}
+            if isinstance(data, dict) and "csrf_token" not in data:
+                data["csrf_token"] = self.csrf_token()
+        return super().open(*args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    if not USE_PG:
+        yield None
+        return
+    from tests.pg import ThrowawayPostgres
+    server = ThrowawayPostgres()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(pg_server, tmp_path_factory):
+    if pg_server is not None:
+        return pg_server.create_database("psd_test")
+    path = tmp_path_factory.mktemp("db") / "test.sqlite3"
+    return f"sqlite:///{path}"
+
+
+def make_config(url: str, instance: Path):
+    class Config(TestConfig):
+        SQLALCHEMY_DATABASE_URI = url
+        INSTANCE_PATH = instance
+    return Config
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    """The app on a database built by the real migrations (never create_all)."""
+    from flask_migrate import upgrade
+    application = create_app(make_config(database_url, tmp_path_factory.mktemp("instance")))
+    application.test_client_class = CSRFClient
+    with application.app_context():
+        upgrade()
+    yield application
+    with application.app_context():
+        _db.engine.dispose()
+
+
+def _wipe(app) -> None:
+    with app.app_context():
+        _db.session.remove()
+        tables = [t.name for t in _db.metadata.sorted_tables]
+        with _db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables)
+                                  + " RESTART IDENTITY CASCADE"))
+            else:
+                for t in reversed(tables):
+                    conn.execute(text(f'DELETE FROM "{t}"'))
+
+
+@pytest.fixture
+def db(app):
+    """The database, emptied after the test; an app context is pushed for the test's duration."""
+    with app.app_context():
+        yield _db
+        _db.session.rollback()
+    _wipe(app)
+
+
+@pytest.fixture
+def client(app, db):
+    return app.test_client()
+
+
+@pytest.fixture
+def login_as(app, db):
+    """login_as("clerk") or login_as("supervisor", "worker"): a client signed in through /login."""
+
+    def login(*roles: str, username: str | None = None):
+        user = factories.user(*roles, username=username)
+        _db.session.commit()
+        c = app.test_client()
+        resp = c.post("/login", data={"username": user.username, "password": factories.PASSWORD})
+        assert resp.status_code == 302, resp.text
+        c.user = user
+        return c
+
+    return login
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+

@@ -1,0 +1,56 @@
+"""Small builders for test data. They flush; the test (or login_as) commits when it needs to."""
+from __future__ import annotations
+
+import itertools
+from datetime import date
+
+from app.extensions import db
+from app.models import Category, ListStatus, PriceItem, PriceList, User
+from app.services import accounts, property as prop
+
+PASSWORD = "secret-pw"
+_seq = itertools.count(1)
+
+
+def user(*roles: str, username: str | None = None, password: str = PASSWORD) -> User:
+    n = next(_seq)
+    return accounts.create_user(username or f"{'-'.join(roles) or 'user'}{n}", f"测试{n}", password,
+                                roles or ("clerk",))
+
+
+def unit(building: str = "3", entrance: int | None = 2, number: str = "1502"):
+    from sqlalchemy import select
+
+    from app.models import Building
+    b = db.session.scalar(select(Building).where(Building.code == building)) \
+        or prop.create_building(building)
+    return prop.create_unit(b, entrance, number)
+
+
+def resident(u=None, name: str = "张伟", kind: str = "owner", phone: str = "13800001111", notes=""):
+    return prop.add_resident(u or unit(), name, kind, phone, "", notes)
+
+
+def category(code: str = "plumbing", zh: str = "水电类", en: str = "Plumbing") -> Category:
+    c = Category(code=code, name_zh=zh, name_en=en, sort=next(_seq))
+    db.session.add(c)
+    db.session.flush()
+    return c
+
+
+def price_list(by: User, *, number: int = 1, effective: date = date(2026, 1, 1),
+               items=(("疏通下水", "Unclog a drain", "次", 3000, 3000, False, False),
+                      ("换管", "Replace a pipe", "次", 1000, 100000, True, False),
+                      ("换水暖件(水龙头)", "Replace a tap", "个", 1000, 3000, False, False),
+                      ("公共部位报修", "Common-area repair", "次", 0, 0, False, True))) -> PriceList:
+    """An approved version with the given items in one category."""
+    cat = category(code=f"cat{next(_seq)}")
+    pl = PriceList(status=ListStatus.APPROVED, number=number, effective_date=effective,
+                   created_by=by, approved_by=by)
+    for i, (zh, en, unit_, lo, hi, workload, free) in enumerate(items, start=1):
+        pl.items.append(PriceItem(category_id=cat.id, code=f"P{number}{i:02d}", name_zh=zh,
+                                  name_en=en, unit=unit_, price_min_fen=lo, price_max_fen=hi,
+                                  by_workload=workload, free=free, department="repair", sort=i))
+    db.session.add(pl)
+    db.session.flush()
+    return pl
