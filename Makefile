@@ -8,8 +8,9 @@ PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 5000
 WORKERS ?= 2
+DEMO ?= 1
 
-.PHONY: install install-test run test test-sqlite test-pg translations extract-messages bench clean help
+.PHONY: install install-test system run test test-sqlite test-pg translations extract-messages bench clean help
 
 help:
 	@echo "make run    - install what is missing, migrate, load the demo on first start, serve :$(PORT)"
@@ -17,11 +18,13 @@ help:
 
 # ---- installation (idempotent: each step runs only when its inputs changed) ----
 
-install: $(VENV)/.installed app/translations/zh_CN/LC_MESSAGES/messages.mo
-	@bash scripts/install-system.sh
+install: system $(VENV)/.installed app/translations/zh_CN/LC_MESSAGES/messages.mo
 
 install-test: install
 	@bash scripts/install-system.sh --test
+
+system:
+	@PYTHON=$(PYTHON) bash scripts/install-system.sh
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,8 +41,7 @@ app/translations/zh_CN/LC_MESSAGES/messages.mo: app/translations/zh_CN/LC_MESSAG
 
 run: install
 	$(FLASK) db upgrade
-	$(FLASK) seed-demo --if-empty
-	$(FLASK) demo-logins
+	@if [ "$(DEMO)" = "1" ]; then $(FLASK) seed-demo --if-empty && $(FLASK) demo-logins; fi
 	@echo "Serving http://$(HOST):$(PORT)  (Ctrl-C to stop)"
 	@if [ "$${FLASK_DEBUG:-0}" = "1" ]; then \
 	  $(FLASK) run --host $(HOST) --port $(PORT) --debug; \

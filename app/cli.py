@@ -23,7 +23,7 @@ def register_cli(app) -> None:
         """Load the demo property 阳光花园 (refuses a non-empty database without --force)."""
         from app.services import demo
         if if_empty and not force and not demo.database_is_empty():
-            click.echo("Database already holds data; demo not loaded.")
+            click.echo("Database already holds data; demo not loaded again.")
             return
         try:
             counts = demo.seed(force=force)
@@ -33,7 +33,6 @@ def register_cli(app) -> None:
                 "The database is not empty. Use --force to wipe it and load the demo.")
         db.session.commit()
         click.echo("Demo property loaded: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
-        print_demo_logins()
 
     @app.cli.command("demo-logins")
     def demo_logins():
@@ -79,10 +78,20 @@ def register_cli(app) -> None:
 
 
 def print_demo_logins() -> None:
+    """List the demo accounts that exist here and still have the demo password."""
+    from sqlalchemy import select
+
+    from app.models import User
     from app.services.demo import DEMO_PASSWORD
     from app.services.demo_data import STAFF
+
+    users = {u.username: u for u in db.session.scalars(
+        select(User).where(User.username.in_([s[0] for s in STAFF]), User.active.is_(True)))}
+    rows = [(u, users[u]) for u, *_ in STAFF if u in users and users[u].check_password(DEMO_PASSWORD)]
+    if not rows:
+        return
     click.echo("")
-    click.echo("Demo logins (password for all: %s)" % DEMO_PASSWORD)
-    for username, name, _phone, roles in STAFF:
-        click.echo(f"  {username:<14} {name:<6} {', '.join(roles)}")
+    click.echo(f"Demo logins (password for all: {DEMO_PASSWORD})")
+    for username, user in rows:
+        click.echo(f"  {username:<14} {user.full_name:<6} {', '.join(user.roles)}")
     click.echo("")

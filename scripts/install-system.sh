@@ -10,6 +10,11 @@ packages=("${need_run[@]}")
 [ "${1:-}" = "--test" ] && packages+=("${need_test[@]}")
 [ "${1:-}" = "--all" ] && packages+=("${need_test[@]}")
 
+# A system Python without ensurepip (Debian/Ubuntu without python3-venv) cannot make .venv.
+if ! "${PYTHON:-python3}" -c "import ensurepip, venv" 2>/dev/null; then
+  packages+=(python3-venv)
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

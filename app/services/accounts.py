@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app
 from flask_babel import lazy_gettext as _l, ngettext
 from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.domain.errors import DomainError
 from app.domain.roles import Role
@@ -14,7 +15,8 @@ from app.extensions import db
 from app.models.users import User, UserRole
 from app.services.audit import record
 
-MIN_PASSWORD = 4  # the office sets short PINs for workers; the manager's own should be longer
+MIN_PASSWORD = 4
+_DUMMY_HASH = generate_password_hash("not-a-password", method="scrypt")  # the office sets short PINs for workers; the manager's own should be longer
 
 
 def _now() -> datetime:
@@ -30,6 +32,7 @@ def authenticate(username: str, password: str) -> User:
     user = db.session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
     wrong = DomainError(_l("Wrong username or password."), "password")
     if user is None:
+        check_password_hash(_DUMMY_HASH, password)  # same time as a real check: no enumeration
         raise wrong
     now = _now()
     if user.locked_until and user.locked_until > now:

@@ -44,7 +44,7 @@ CATEGORIES = [
 ITEMS = [
     ("plumbing", "疏通下水", "Unclog a drain", "次", 30, 30, False, False, "repair", ""),
     ("plumbing", "拆坐便", "Remove a toilet", "次", 50, 50, False, False, "repair", ""),
-    ("plumbing", "换管", "Replace a pipe", "次", 10, 1000, True, False, "repair", "视工程量定价"),
+    ("plumbing", "换管", "Replace a pipe", "次", 10, 1000, True, False, "repair", ""),
     ("plumbing", "给水总阀", "Main water valve", "个", 15, 30, False, False, "repair", ""),
     ("plumbing", "换水暖件(水龙头)", "Replace a tap or fitting", "个", 10, 30, False, False, "repair", ""),
     ("plumbing", "换坐便(蹲便)、进水排水器", "Replace toilet inlet/outlet valve", "个", 20, 20, False, False, "repair", ""),
@@ -67,7 +67,7 @@ ITEMS = [
     ("doors", "窗户维修", "Repair a window", "扇", 10, 20, False, False, "repair", ""),
     ("doors", "拆装纱窗", "Remove/refit a window screen", "扇", 10, 20, False, False, "repair", ""),
     # Seed 002's table breaks off before this row's price: priced by workload until the manager sets one.
-    ("doors", "窗户(推拉门)换锁", "Replace a window/sliding-door lock", "把", None, None, True, False, "repair", "视工程量定价"),
+    ("doors", "窗户(推拉门)换锁", "Replace a window/sliding-door lock", "把", None, None, True, False, "repair", ""),
     # Further services the office offers (seed 000, 003): housekeeping, errands, appliances.
     ("cleaning", "日常保洁", "Routine home cleaning", "小时", 40, 40, False, False, "housekeeping", "2小时起"),
     ("cleaning", "开荒保洁", "Move-in deep cleaning", "平方米", 5, 8, False, False, "cleaning", ""),

@@ -52,11 +52,8 @@ def find(text: str, limit: int = 12) -> list[Match]:
             resident_hits.setdefault(unit_id, []).append(rid)
         unit_ids = list(resident_hits)
     elif key is not None:
-        # "1502" finds every 1502; "3-2-15" every unit whose key starts with it.
         unit_ids = list(db.session.scalars(
-            select(Unit.id).where(or_(Unit.search_key.startswith(key),
-                                      Unit.search_key.endswith("-" + key)))
-            .order_by(Unit.search_key).limit(limit)))
+            select(Unit.id).where(_key_filter(key)).order_by(Unit.search_key).limit(limit)))
     else:
         rows = db.session.execute(
             select(Resident.unit_id, Resident.id).where(
@@ -78,6 +75,22 @@ def find(text: str, limit: int = 12) -> list[Match]:
         current.sort(key=lambda r: (r.id not in hits, r.kind != ResidentKind.OWNER, r.id))
         out.append(Match(unit, current))
     return out
+
+
+def _key_filter(key: str):
+    """Which units a typed key means, so results narrow with every digit typed.
+
+    "15" and "1502": units numbered 15…, 1502 (any building) and building 15's units;
+    "3-15": building 3, unit number 15… in any entrance; "3-2-15": that key's prefix.
+    """
+    groups = key.split("-")
+    if len(groups) == 1:
+        return or_(Unit.number.startswith(key), Unit.search_key.startswith(key + "-"))
+    if len(groups) == 2:
+        building, number = groups
+        return or_(Unit.search_key.startswith(key),
+                   Unit.search_key.like(f"{building}-%-{number}%"))
+    return Unit.search_key.startswith(key)
 
 
 # ---- buildings and units -------------------------------------------------------------------

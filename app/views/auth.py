@@ -30,7 +30,12 @@ def login():
             db.session.commit()  # keep the failure count
             form_errors_from(err, form)
         else:
-            session.clear()
+            locale = session.get("locale")
+            session.clear()  # a fresh session on sign-in: nothing carried over but the language
+            if locale:
+                session["locale"] = locale
+                if not user.locale:
+                    accounts.set_locale(user, locale)
             login_user(user)
             session.permanent = True
             db.session.commit()
