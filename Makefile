@@ -18,7 +18,7 @@ help:
 
 # ---- installation (idempotent: each step runs only when its inputs changed) ----
 
-install: system $(VENV)/.installed app/translations/zh_CN/LC_MESSAGES/messages.mo
+install: system $(VENV)/.installed app/translations/zh/LC_MESSAGES/messages.mo
 
 install-test: install
 	@bash scripts/install-system.sh --test
@@ -34,7 +34,7 @@ $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
 	$(PIP) install --quiet -e ".[dev]"
 	@touch $@
 
-app/translations/zh_CN/LC_MESSAGES/messages.mo: app/translations/zh_CN/LC_MESSAGES/messages.po $(VENV)/.installed
+app/translations/zh/LC_MESSAGES/messages.mo: app/translations/zh/LC_MESSAGES/messages.po $(VENV)/.installed
 	$(VENV)/bin/pybabel compile --statistics -d app/translations
 
 # ---- running ----
@@ -69,7 +69,7 @@ extract-messages: $(VENV)/.installed
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot --no-location --sort-output --project "Property Service Desk" .
 	$(VENV)/bin/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
 
-translations: app/translations/zh_CN/LC_MESSAGES/messages.mo
+translations: app/translations/zh/LC_MESSAGES/messages.mo
 
 bench: install
 	$(PY) scripts/bench.py

@@ -26,7 +26,13 @@ class CSRFClient(FlaskClient):
     """A test client that sends the CSRF token a browser would, unless told csrf=False.
 
     The token is made from the session exactly as Flask-WTF makes the one in the page.
+    Its browser asks for English (Accept-Language: en) so assertions read plainly; a test
+    about Chinese sends its own Accept-Language header.
     """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.environ_base.setdefault("HTTP_ACCEPT_LANGUAGE", "en")
 
     def csrf_token(self) -> str:
         app = self.application
@@ -45,7 +51,11 @@ class CSRFClient(FlaskClient):
                 kwargs["data"] = data = {}
             if isinstance(data, dict) and "csrf_token" not in data:
                 data["csrf_token"] = self.csrf_token()
-        return super().open(*args, **kwargs)
+        # Each request gets its own app context, as in production. Without this, requests made
+        # while a test holds an app context would share one `g`: the signed-in user cached by
+        # Flask-Login, the language cached by Flask-Babel, and the database session.
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
 
 
 @pytest.fixture(scope="session")

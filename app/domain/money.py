@@ -1,6 +1,7 @@
 """Money is integer fen (分) everywhere; these convert at the edges. Never a float."""
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 
 MAX_FEN = 100_000_000_00  # one hundred million yuan: anything above is a typing error
@@ -10,13 +11,26 @@ class MoneyError(ValueError):
     """The text is not an amount of money this office could charge."""
 
 
+# Plain digits with an optional decimal part: no exponent (1e3), no 1_000, no sign.
+_AMOUNT = re.compile(r"\d+(?:\.\d*)?|\.\d+")
+
+
 def parse_yuan(text: str | int | Decimal) -> int:
-    """'30', '30.5', '¥1,000.00' -> fen. Raises MoneyError for negatives, >2 decimals, junk."""
+    """'30', '30.5', '¥1,000.00' -> fen. Raises MoneyError for negatives, >2 decimals, junk.
+
+    A float is refused with TypeError: it is inexact before it gets here.
+    """
+    if isinstance(text, float):
+        raise TypeError("money is never a float: pass text, an int or a Decimal of yuan")
     raw = str(text).strip().replace(",", "").replace("，", "").lstrip("¥￥").strip()
     if raw.endswith("元"):
         raw = raw[:-1].strip()
     if not raw:
         raise MoneyError("empty")
+    if raw[0] in "-－":
+        raise MoneyError("negative")
+    if not isinstance(text, Decimal) and not _AMOUNT.fullmatch(raw):
+        raise MoneyError("not a number")
     try:
         value = Decimal(raw)
     except InvalidOperation as exc:

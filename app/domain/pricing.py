@@ -11,13 +11,13 @@ from app.domain.money import format_yuan
 
 # Units of charge printed on the office's price list. The Chinese character is stored.
 UNITS_OF_CHARGE: dict[str, object] = {
-    "次": _l("time"),
+    "次": _l("job"),
     "个": _l("piece"),
     "扇": _l("leaf (door/window)"),
     "台": _l("appliance"),
     "套": _l("set"),
     "件": _l("item"),
-    "只": _l("fitting"),
+    "只": _l("fixture"),
     "盏": _l("lamp"),
     "位": _l("socket/switch"),
     "把": _l("lock"),
@@ -60,10 +60,14 @@ class PriceSpec:
                 and self.min_fen < self.max_fen)
 
     def contains(self, fen: int) -> bool:
-        """True when `fen` may be charged without a supervisor's approval."""
+        """True when `fen` may be charged without a supervisor's approval.
+
+        A workload item with a guide range (换管 10–1000) is agreed within that range;
+        one without a guide always needs the supervisor.
+        """
         if self.free:
             return fen == 0
-        if self.by_workload or self.min_fen is None or self.max_fen is None:
+        if self.min_fen is None or self.max_fen is None:
             return False
         return self.min_fen <= fen <= self.max_fen
 
@@ -92,7 +96,7 @@ def make_price(min_fen: int | None, max_fen: int | None, *, by_workload: bool = 
 
 
 def price_label(spec: PriceSpec, *, symbol: str = "") -> str:
-    """The price as printed on the list: '30', '10–1000', or '' (see flags) — no unit."""
+    """The price as printed on the list: '30', '10–1,000', or '' (see flags) — no unit."""
     if spec.free:
         return "0"
     if spec.min_fen is None or spec.max_fen is None:

@@ -162,7 +162,7 @@ def approve(draft: PriceList, effective: date, actor: User, note: str = "") -> P
         raise DomainError(_l("The effective date cannot be in the past."), "effective_date")
     latest = latest_approved()
     if latest is not None and latest.effective_date and effective < latest.effective_date:
-        raise DomainError(_l("The effective date must not be before version %(num)d's.",
+        raise DomainError(_l("The effective date must not be before that of version %(num)d.",
                              num=latest.number), "effective_date")
     # The status guard in the UPDATE makes a second, concurrent approval fail cleanly.
     number = (db.session.scalar(select(func.max(PriceList.number))) or 0) + 1
@@ -219,7 +219,7 @@ def add_category(code: str, name_zh: str, name_en: str) -> Category:
     """A new category of the price list. Raises DomainError for a taken code or empty name."""
     code = code.strip().lower()
     if not code or not code.replace("_", "").isalnum():
-        raise DomainError(_l("Use letters, digits or _ for the code."), "code")
+        raise DomainError(_l("Lower-case letters, digits and _ only."), "code")
     if db.session.scalar(select(Category.id).where(Category.code == code)):
         raise DomainError(_l("This code is already used."), "code")
     if not name_zh.strip():

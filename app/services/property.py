@@ -214,6 +214,7 @@ CSV_ALIASES = {
 KIND_WORDS = {"owner": "owner", "业主": "owner", "tenant": "tenant", "租户": "tenant",
               "": "owner"}
 MAX_IMPORT_ROWS = 5000
+MAX_IMPORT_ERRORS = 50
 
 
 @dataclass
@@ -279,8 +280,8 @@ def import_csv(data: bytes) -> ImportResult:
             _import_row(row, buildings, units, seen_residents, result)
         except DomainError as err:
             result.errors.append((line, str(err.message)))
-        if len(result.errors) >= 50:
-            result.errors.append((line, _("Stopped after 50 errors.")))
+        if len(result.errors) >= MAX_IMPORT_ERRORS:
+            result.errors.append((line, _("Stopped after %(num)d errors.", num=MAX_IMPORT_ERRORS)))
             break
     if result.ok:
         record("property.import", "unit", None,

@@ -104,7 +104,8 @@ def change_password():
                 form_errors_from(err, form)
             else:
                 db.session.commit()
-                login_user(current_user)  # this session carries the new version
+                # this session carries the new version (the real object: the proxy would loop)
+                login_user(current_user._get_current_object())
                 flash(_("Your password has been changed."), "success")
                 return redirect(home_url())
     status = 422 if form.errors else 200

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _, ngettext
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.domain.errors import DomainError
@@ -178,10 +178,9 @@ def import_csv():
         else:
             if result.ok:
                 db.session.commit()
-                flash(ngettext("Imported %(num)d unit", "Imported %(num)d units",
-                               result.units_created) + ", " +
-                      ngettext("%(num)d resident.", "%(num)d residents.",
-                               result.residents_created), "success")
+                flash(_("Imported: %(units)d new units, %(residents)d residents.",
+                        units=result.units_created, residents=result.residents_created),
+                      "success")
                 return redirect(url_for("property.units"))
             db.session.rollback()
     status = 422 if form.errors or form.form_errors or (result and not result.ok) else 200

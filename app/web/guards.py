@@ -96,7 +96,13 @@ def _local_path(url: str | None) -> str | None:
 
 
 def safe_next(url: str | None) -> str | None:
-    """A `next` parameter that stays on this site, else None."""
+    """A `next` parameter that stays on this site, else None.
+
+    Browsers drop tabs and newlines from a Location ("/\t/evil" becomes "//evil"), and a
+    newline cannot go into a header at all: any control character or space refuses the URL.
+    """
     if not url or not url.startswith("/") or url.startswith("//") or "\\" in url:
+        return None
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
         return None
     return url

@@ -1,0 +1,344 @@
+"""Signing in and out: landing screens, wrong passwords, locking, deactivation, sessions, language."""
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import select
+
+from app.models import AuditEvent, User
+from tests import factories
+from tests.web.pages import field_errors, html_lang, in_chinese, in_english, text
+
+HOMES = {"clerk": "/desk/", "supervisor": "/supervise/", "worker": "/field/",
+         "cashier": "/cashier/", "manager": "/manage/"}
+
+
+def path_of(resp) -> str:
+    return urlsplit(resp.headers["Location"]).path
+
+
+def sign_in(app, username, password=factories.PASSWORD, client=None, **kw):
+    client = client or in_english(app.test_client())
+    return client, client.post("/login", data={"username": username, "password": password}, **kw)
+
+
+def signed_in(client) -> bool:
+    """True while the session still opens the signed-in home (not the login page)."""
+    resp = client.get("/")
+    return resp.status_code == 302 and path_of(resp) != "/login"
+
+
+@pytest.fixture
+def alice(db):
+    user = factories.user("clerk", username="alice")
+    db.session.commit()
+    return user
+
+
+@pytest.mark.parametrize("role", sorted(HOMES))
+def test_login_lands_on_the_home_of_the_role(app, db, role):
+    user = factories.user(role)
+    db.session.commit()
+    client, resp = sign_in(app, user.username)
+    assert resp.status_code == 302
+    assert path_of(resp) == HOMES[role]
+    assert client.get(HOMES[role]).status_code == 200
+
+
+def test_a_person_with_several_roles_lands_on_the_first_in_office_order(app, db):
+    user = factories.user("manager", "clerk")
+    db.session.commit()
+    _, resp = sign_in(app, user.username)
+    assert path_of(resp) == "/desk/"
+
+
+def test_the_login_page_shows_a_form(client):
+    resp = in_english(client).get("/login")
+    assert resp.status_code == 200
+    assert 'name="username"' in resp.text and 'name="password"' in resp.text
+
+
+def test_username_ignores_case_and_surrounding_spaces(app, alice):
+    _, resp = sign_in(app, "  ALICE ")
+    assert resp.status_code == 302 and path_of(resp) == "/desk/"
+
+
+def test_wrong_password_shows_a_message_under_the_password_field(app, db, alice):
+    client, resp = sign_in(app, "alice", "not-it")
+    assert resp.status_code == 422
+    assert field_errors(resp, "password") == ["Wrong username or password."]
+    assert not signed_in(client)
+    db.session.expire_all()
+    assert db.session.get(User, alice.id).failed_logins == 1
+
+
+def test_an_unknown_username_gets_the_same_message(app, alice):
+    """Nobody learns from the login page which usernames exist."""
+    _, resp = sign_in(app, "mallory", "whatever")
+    assert resp.status_code == 422
+    assert field_errors(resp, "password") == ["Wrong username or password."]
+
+
+def test_empty_fields_are_named(client, alice):
+    resp = in_english(client).post("/login", data={"username": "", "password": ""})
+    assert resp.status_code == 422
+    assert field_errors(resp, "username") == ["Enter your username."]
+    assert field_errors(resp, "password") == ["Enter your password."]
+
+
+def test_five_wrong_passwords_in_a_row_lock_the_account(app, db, alice):
+    client = in_english(app.test_client())
+    for attempt in range(4):
+        _, resp = sign_in(app, "alice", f"wrong-{attempt}", client=client)
+        assert field_errors(resp, "password") == ["Wrong username or password."]
+    _, resp = sign_in(app, "alice", "wrong-5", client=client)
+    assert resp.status_code == 422
+    [message] = field_errors(resp, "password")
+    assert "locked" in message and "15 minutes" in message
+
+    # even the right password is refused now, and the person is told why and for how long
+    _, resp = sign_in(app, "alice", factories.PASSWORD, client=client)
+    assert resp.status_code == 422
+    [message] = field_errors(resp, "password")
+    assert "locked" in message and "15 minutes" in message
+    assert not signed_in(client)
+
+    # from another browser too: the lock is on the account, not the session
+    other, resp = sign_in(app, "alice")
+    assert resp.status_code == 422 and not signed_in(other)
+
+    db.session.expire_all()
+    assert db.session.get(User, alice.id).locked_until > datetime.now(timezone.utc)
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user.locked"))
+
+
+def test_a_right_password_between_wrong_ones_starts_the_count_again(app, db, alice):
+    client = app.test_client()
+    for attempt in range(4):
+        sign_in(app, "alice", f"wrong-{attempt}", client=client)
+    _, resp = sign_in(app, "alice", client=client)
+    assert resp.status_code == 302
+    client.post("/logout")
+    for attempt in range(4):
+        _, resp = sign_in(app, "alice", f"wrong-{attempt}", client=client)
+    assert field_errors(resp, "password") == ["Wrong username or password."]
+    _, resp = sign_in(app, "alice", client=client)
+    assert resp.status_code == 302
+
+
+def test_the_message_says_how_long_the_lock_still_lasts(app, db, alice):
+    alice.locked_until = datetime.now(timezone.utc) + timedelta(minutes=2, seconds=30)
+    db.session.commit()
+    _, resp = sign_in(app, "alice")
+    [message] = field_errors(resp, "password")
+    assert "locked" in message and "3 minutes" in message
+
+
+def test_the_lock_expires(app, db, alice):
+    alice.locked_until = datetime.now(timezone.utc) - timedelta(seconds=1)
+    db.session.commit()
+    client, resp = sign_in(app, "alice")
+    assert resp.status_code == 302 and path_of(resp) == "/desk/"
+    assert signed_in(client)
+    db.session.expire_all()
+    assert db.session.get(User, alice.id).locked_until is None
+
+
+def test_a_deactivated_account_cannot_sign_in_and_its_open_session_ends(app, db, login_as, alice):
+    clerk, _ = sign_in(app, "alice")
+    assert clerk.get("/desk/").status_code == 200
+
+    manager = login_as("manager")
+    resp = manager.post(f"/manage/staff/{alice.id}/active", data={"active": "0"})
+    assert resp.status_code == 302
+
+    resp = clerk.get("/desk/")
+    assert resp.status_code == 302 and path_of(resp) == "/login"
+    _, resp = sign_in(app, "alice")
+    assert resp.status_code == 422
+    assert field_errors(resp, "username") == ["This account has been deactivated. Ask the manager."]
+
+
+def test_a_reactivated_account_can_sign_in_again(app, db, login_as, alice):
+    manager = login_as("manager")
+    manager.post(f"/manage/staff/{alice.id}/active", data={"active": "0"})
+    manager.post(f"/manage/staff/{alice.id}/active", data={"active": "1"})
+    _, resp = sign_in(app, "alice")
+    assert resp.status_code == 302
+
+
+def test_a_password_reset_by_the_manager_ends_the_persons_sessions(app, db, login_as, alice):
+    phone, _ = sign_in(app, "alice")
+    desk, _ = sign_in(app, "alice")
+    manager = login_as("manager")
+    resp = manager.post(f"/manage/staff/{alice.id}/password", data={"password": "new-pin-2026"})
+    assert resp.status_code == 302
+
+    for client in (phone, desk):
+        resp = client.get("/desk/")
+        assert resp.status_code == 302 and path_of(resp) == "/login"
+    assert sign_in(app, "alice")[1].status_code == 422          # the old password is gone
+    assert sign_in(app, "alice", "new-pin-2026")[1].status_code == 302
+    assert signed_in(manager)                                    # the manager's own session stays
+
+
+def test_changing_ones_own_password_ends_the_other_sessions_but_keeps_this_one(app, db, alice):
+    here, _ = sign_in(app, "alice")
+    elsewhere, _ = sign_in(app, "alice")
+    resp = here.post("/account/password", data={
+        "current": factories.PASSWORD, "password": "brand-new", "confirm": "brand-new"})
+    assert resp.status_code == 302
+    assert here.get("/desk/").status_code == 200
+    assert path_of(elsewhere.get("/desk/")) == "/login"
+
+
+def test_changing_the_password_needs_the_current_one(app, db, alice):
+    here, _ = sign_in(app, "alice")
+    resp = here.post("/account/password", data={
+        "current": "guess", "password": "brand-new", "confirm": "brand-new"})
+    assert resp.status_code == 422
+    assert field_errors(resp, "current") == ["This is not your current password."]
+    assert sign_in(app, "alice")[1].status_code == 302
+
+
+def test_passwords_are_stored_as_scrypt_hashes(db, alice):
+    stored = db.session.get(User, alice.id).password_hash
+    assert stored.startswith("scrypt:")
+    assert factories.PASSWORD not in stored
+
+
+def test_sign_out_ends_the_session(app, alice):
+    client, _ = sign_in(app, "alice")
+    resp = client.post("/logout")
+    assert resp.status_code == 302 and path_of(resp) == "/login"
+    assert path_of(client.get("/desk/")) == "/login"
+
+
+def test_sign_out_is_not_a_link(app, alice):
+    """A GET cannot sign anyone out (an image tag on another page could otherwise do it)."""
+    client, _ = sign_in(app, "alice")
+    assert client.get("/logout").status_code == 405
+    assert signed_in(client)
+
+
+def test_role_switch_for_a_person_with_several_roles(app, db):
+    user = factories.user("clerk", "supervisor", username="zhao")
+    db.session.commit()
+    client, resp = sign_in(app, "zhao")
+    assert path_of(resp) == "/desk/"
+    assert 'name="role"' in client.get("/desk/").text  # the switcher is offered
+
+    resp = client.post("/role", data={"role": "supervisor"})
+    assert resp.status_code == 302 and path_of(resp) == "/supervise/"
+    assert path_of(client.get("/")) == "/supervise/"
+    # both roles' screens stay open to them; the switch only changes where they work
+    assert client.get("/desk/").status_code == 200
+
+    resp = client.post("/role", data={"role": "manager"})
+    assert resp.status_code == 403
+    assert path_of(client.get("/")) == "/supervise/"
+
+
+def test_a_single_role_person_gets_no_role_switcher(login_as):
+    assert 'name="role"' not in login_as("clerk").get("/desk/").text
+
+
+def test_the_language_choice_is_remembered_for_the_account(app, db, alice):
+    client, _ = sign_in(app, "alice", client=in_chinese(app.test_client()))
+    assert html_lang(client.get("/desk/")) == "zh-CN"
+
+    resp = client.post("/language", data={"locale": "en", "next": "/desk/"})
+    assert resp.status_code == 302 and path_of(resp) == "/desk/"
+    assert html_lang(client.get("/desk/")) == "en"
+    db.session.expire_all()
+    assert db.session.get(User, alice.id).locale == "en"
+
+    client.post("/logout")
+    # another browser, set to Chinese: the account's choice wins
+    fresh, _ = sign_in(app, "alice", client=in_chinese(app.test_client()))
+    page = fresh.get("/desk/")
+    assert html_lang(page) == "en"
+    assert "Sign out" in text(page)
+
+
+def test_switching_back_to_chinese(app, db, alice):
+    client, _ = sign_in(app, "alice")
+    client.post("/language", data={"locale": "en"})
+    client.post("/language", data={"locale": "zh_CN"})
+    assert html_lang(client.get("/desk/")) == "zh-CN"
+    db.session.expire_all()
+    assert db.session.get(User, alice.id).locale == "zh_CN"
+
+
+def test_the_language_switch_works_before_signing_in(client):
+    resp = client.post("/language", data={"locale": "en", "next": "/login"})
+    assert resp.status_code == 302 and path_of(resp) == "/login"
+    assert html_lang(client.get("/login")) == "en"
+
+
+def test_an_unknown_language_is_refused(client):
+    assert client.post("/language", data={"locale": "xx"}).status_code == 400
+
+
+def test_an_anonymous_visitor_is_sent_to_login_and_back_afterwards(app, alice):
+    client = app.test_client()
+    resp = client.get("/property/find?q=1502")
+    assert resp.status_code == 302 and path_of(resp) == "/login"
+    login_url = resp.headers["Location"]
+    assert "next=" in login_url
+    resp = client.post(login_url, data={"username": "alice", "password": factories.PASSWORD})
+    assert resp.status_code == 302
+    assert resp.headers["Location"].endswith("/property/find?q=1502")
+
+
+OFF_SITE = [
+    "https://evil.example/",
+    "//evil.example/",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "javascript:alert(1)",
+    "http:/evil.example",
+    "/\t/evil.example",   # browsers drop tabs and newlines from a Location: this is //evil.example
+    "/\n/evil.example",
+    " //evil.example",
+]
+
+
+@pytest.mark.parametrize("target", OFF_SITE)
+def test_next_cannot_send_a_person_off_site_after_login(app, alice, target):
+    client = app.test_client()
+    resp = client.post("/login", query_string={"next": target},
+                       data={"username": "alice", "password": factories.PASSWORD})
+    assert resp.status_code == 302
+    location = resp.headers["Location"]
+    assert urlsplit(location).netloc in ("", "localhost"), location
+    assert path_of(resp) == "/desk/"
+
+
+@pytest.mark.parametrize("target", OFF_SITE)
+def test_next_cannot_send_a_person_off_site_after_a_language_switch(client, target):
+    resp = client.post("/language", data={"locale": "en", "next": target})
+    assert resp.status_code == 302
+    assert urlsplit(resp.headers["Location"]).netloc in ("", "localhost")
+    assert "evil" not in resp.headers["Location"]
+
+
+def test_the_session_cookie_is_httponly_and_samesite_lax(app, alice):
+    _, resp = sign_in(app, "alice")
+    cookies = [c for c in resp.headers.getlist("Set-Cookie") if c.startswith("session=")]
+    assert cookies, resp.headers
+    flags = [part.strip().lower() for part in cookies[-1].split(";")]
+    assert "httponly" in flags
+    assert "samesite=lax" in flags
+
+
+def test_a_new_session_is_started_at_login(app, alice):
+    """Whatever an anonymous visitor's session held (e.g. a planted role) does not carry over."""
+    client = app.test_client()
+    with client.session_transaction() as sess:
+        sess["role"] = "manager"
+        sess["planted"] = "x"
+    sign_in(app, "alice", client=client)
+    with client.session_transaction() as sess:
+        assert "planted" not in sess and sess.get("role") != "manager"
+    assert path_of(client.get("/")) == "/desk/"
