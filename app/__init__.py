@@ -14,6 +14,7 @@ def create_app(config_class: type = Config) -> Flask:
     app = Flask(__name__, template_folder="../templates", static_folder="../static",
                 instance_path=str(config_class.INSTANCE_PATH))
     app.config.from_object(config_class)
+    app.json.ensure_ascii = False  # |tojson in pages (the audit trail) shows 刘芳, not \u5218\u82b3
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(config_class.INSTANCE_PATH)
     if app.config.get("TRUST_PROXY"):

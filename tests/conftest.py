@@ -48,9 +48,10 @@ class CSRFClient(FlaskClient):
         if csrf and method in ("POST", "PUT", "PATCH", "DELETE"):
             data = kwargs.get("data")
             if data is None:
-                kwargs["data"] = data = {}
+                data = {}
             if isinstance(data, dict) and "csrf_token" not in data:
-                data["csrf_token"] = self.csrf_token()
+                # a copy: the caller's dict stays as it was, fit to send from another client
+                kwargs["data"] = {**data, "csrf_token": self.csrf_token()}
         # Each request gets its own app context, as in production. Without this, requests made
         # while a test holds an app context would share one `g`: the signed-in user cached by
         # Flask-Login, the language cached by Flask-Babel, and the database session.

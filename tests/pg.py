@@ -8,7 +8,18 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
+def _pg_bin() -> Path:
+    """PG_BIN, else the newest /usr/lib/postgresql/<version>/bin (Debian 12: 15, Ubuntu 24.04: 16)."""
+    if os.environ.get("PG_BIN"):
+        return Path(os.environ["PG_BIN"])
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+                   key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0)
+    if not found:
+        raise RuntimeError("PostgreSQL server binaries not found: apt-get install postgresql")
+    return found[-1].parent
+
+
+PG_BIN = _pg_bin() if Path("/usr/lib/postgresql").exists() or os.environ.get("PG_BIN") else None
 
 
 def _free_port() -> int:
@@ -27,10 +38,16 @@ class ThrowawayPostgres:
         self.as_root = os.geteuid() == 0
 
     def _run(self, *args: str) -> None:
+        if PG_BIN is None:
+            raise RuntimeError("PostgreSQL server binaries not found: apt-get install postgresql")
         cmd = [str(PG_BIN / args[0]), *args[1:]]
         if self.as_root:
             cmd = ["runuser", "-u", "postgres", "--", *cmd]
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if done.returncode != 0:
+            log = self.dir / "log"
+            raise RuntimeError(f"{' '.join(cmd)} failed:\n{done.stderr}"
+                               + (log.read_text() if log.exists() else ""))
 
     def start(self) -> str:
         if self.as_root:

@@ -1,9 +1,11 @@
-"""Form fields the office needs: money in yuan stored as fen."""
+"""The base form and the fields the office needs (money in yuan, stored as fen)."""
 from __future__ import annotations
 
+import re
+
 from flask_babel import lazy_gettext as _l
-from wtforms import StringField
-from wtforms.validators import ValidationError
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
 
 from app.domain.money import MoneyError, format_yuan, parse_yuan
 
@@ -28,6 +30,21 @@ class YuanField(StringField):
         return "" if self.data is None else format_yuan(self.data, symbol="", trim=True).replace(",", "")
 
 
-def no_control_chars(form, field):
-    if field.data and any(ord(c) < 32 and c not in "\r\n\t" for c in field.data):
-        raise ValidationError(_l("Contains characters that cannot be printed."))
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class BaseForm(FlaskForm):
+    """Every form of the app: text with control characters (NUL and the like, which no
+    printed slip can show and PostgreSQL refuses) is refused next to its field."""
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        for field in self:
+            if isinstance(field, PasswordField) or not isinstance(field.data, str):
+                continue
+            if _CONTROL.search(field.data):
+                message = str(_l("Contains characters that cannot be printed."))
+                if message not in field.errors:
+                    field.errors.append(message)
+                ok = False
+        return ok

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length, Optional
 
+from app.forms.fields import BaseForm
 
-class SettingsForm(FlaskForm):
+
+class SettingsForm(BaseForm):
     name = StringField(_l("Property name (Chinese)"), validators=[
         DataRequired(_l("Enter the property's name.")), Length(max=80)])
     name_en = StringField(_l("Property name (English)"), validators=[Optional(), Length(max=120)])

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectMultipleField, StringField, widgets
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from app.domain.roles import ROLE_ORDER
+from app.forms.fields import BaseForm
 from app.web.nav import ROLE_LABELS
-
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -20,7 +19,7 @@ def _roles_field():
                               validators=[DataRequired(_l("Give the account at least one role."))])
 
 
-class StaffForm(FlaskForm):
+class StaffForm(BaseForm):
     full_name = StringField(_l("Name"), validators=[
         DataRequired(_l("Enter the person's name.")), Length(max=60)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=30)])
@@ -36,7 +35,7 @@ class NewStaffForm(StaffForm):
         Length(min=4, max=200, message=_l("Between 4 and 200 characters."))])
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(BaseForm):
     password = PasswordField(_l("New password"), validators=[
         DataRequired(_l("Enter a password.")),
         Length(min=4, max=200, message=_l("Between 4 and 200 characters."))])

@@ -44,6 +44,11 @@ class User(UserMixin, db.Model):
         return check_password_hash(self.password_hash, password)
 
     @property
+    def is_locked(self) -> bool:
+        """Locked after too many wrong passwords, and the lock has not run out yet."""
+        return self.locked_until is not None and self.locked_until > utcnow()
+
+    @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
         return self.active
 

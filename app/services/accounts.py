@@ -114,7 +114,8 @@ def update_user(user: User, *, full_name: str, phone: str, roles: Iterable[str],
         UserRole(r) for r in new_roles if r not in current]
     db.session.flush()
     after = {"full_name": user.full_name, "phone": user.phone, "roles": sorted(new_roles)}
-    record("user.update", "user", user.id, user.username, before=before, after=after)
+    record("user.update", "user", user.id, user.username, before=before, after=after,
+           actor_id=acting.id)
     return user
 
 
@@ -137,7 +138,8 @@ def set_active(user: User, active: bool, acting: User) -> None:
             _keep_a_manager(user)
         user.session_version += 1
     user.active = active
-    record("user.activate" if active else "user.deactivate", "user", user.id, user.username)
+    record("user.activate" if active else "user.deactivate", "user", user.id, user.username,
+           actor_id=acting.id)
 
 
 def _keep_a_manager(user: User, field: str | None = None) -> None:

@@ -63,7 +63,7 @@ def start_draft(actor: User) -> PriceList:
     db.session.add(draft)
     db.session.flush()
     record("pricelist.draft", "price_list", draft.id,
-           f"draft from version {base.number}" if base else "first draft")
+           f"draft from version {base.number}" if base else "first draft", actor_id=actor.id)
     return draft
 
 
@@ -178,7 +178,7 @@ def approve(draft: PriceList, effective: date, actor: User, note: str = "") -> P
     record("pricelist.approve", "price_list", draft.id,
            f"version {number} effective {effective.isoformat()}",
            after={"number": number, "effective_date": effective.isoformat(),
-                  "items": len(draft.items)})
+                  "items": len(draft.items)}, actor_id=actor.id)
     return draft
 
 

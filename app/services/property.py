@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _, lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.domain.addresses import is_phone_like, query_key, unit_key
@@ -46,11 +46,17 @@ def find(text: str, limit: int = 12) -> list[Match]:
         rows = db.session.execute(
             select(Resident.unit_id, Resident.id).where(
                 Resident.active.is_(True),
-                or_(Resident.phone.contains(digits), Resident.phone2.contains(digits)))
+                or_(_digits_only(Resident.phone).contains(digits),
+                    _digits_only(Resident.phone2).contains(digits)))
             .limit(limit)).all()
         for unit_id, rid in rows:
             resident_hits.setdefault(unit_id, []).append(rid)
         unit_ids = list(resident_hits)
+        if key is not None and "-" in key:
+            # "12-1-1502" has as many digits as a landline: it may be a unit too, listed first.
+            by_key = list(db.session.scalars(
+                select(Unit.id).where(_key_filter(key)).order_by(Unit.search_key).limit(limit)))
+            unit_ids = (by_key + [u for u in unit_ids if u not in by_key])[:limit]
     elif key is not None:
         unit_ids = list(db.session.scalars(
             select(Unit.id).where(_key_filter(key)).order_by(Unit.search_key).limit(limit)))
@@ -75,6 +81,13 @@ def find(text: str, limit: int = 12) -> list[Match]:
         current.sort(key=lambda r: (r.id not in hits, r.kind != ResidentKind.OWNER, r.id))
         out.append(Match(unit, current))
     return out
+
+
+def _digits_only(column):
+    """The column with the separators people type in phone numbers removed (0571-8888 6666)."""
+    for sep in ("-", " ", "(", ")", "+"):
+        column = func.replace(column, sep, "")
+    return column
 
 
 def _key_filter(key: str):
@@ -244,7 +257,12 @@ def import_csv(data: bytes) -> ImportResult:
     Returns the counts, or the errors with their line numbers (the caller rolls back).
     """
     text = _decode(data)
-    reader = csv.reader(io.StringIO(text))
+    if not text.strip():
+        raise DomainError(_l("The file is empty."), "file")
+    if "\x00" in text:  # a binary or UTF-16 file; no database stores NUL in text anyway
+        raise DomainError(_l("The file is not a valid CSV file."), "file")
+    # strict: an unclosed quote is an error, not the rest of the file swallowed into one cell
+    reader = csv.reader(io.StringIO(text), strict=True)
     try:
         header = next(reader)
     except StopIteration:

@@ -75,3 +75,13 @@ def sign_in(page: Page, username: str, *, switch_to: str | None = None) -> None:
     page.locator("input[name=password]").fill(DEMO_PASSWORD)
     page.locator("form:has(input[name=password]) [type=submit]").click()
     expect(page).not_to_have_url(re.compile(r"/login"))
+    ready(page)
+
+
+def ready(page: Page) -> None:
+    """Wait until the page's deferred scripts have run and htmx has wired up its elements.
+
+    Until then a typed character fires no htmx request (an autofocused finder takes keys as
+    soon as it is painted), so type only after this.
+    """
+    page.wait_for_load_state("load")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import home_heading, sign_in, url_path
+from tests.e2e.helpers import home_heading, ready, sign_in, url_path
 
 pytestmark = pytest.mark.e2e
 
@@ -27,6 +27,7 @@ def test_worker_finds_a_price_by_typing(phone):
     sign_in(page, "worker")
     page.locator("nav.tabbar a[href$='/field/prices']").click()
     expect(page).to_have_url(url_path("/field/prices"))
+    ready(page)
     rows = page.locator("#price-rows li")
     expect(rows.filter(has_text="疏通下水")).to_have_count(1)  # the whole list to start with
 

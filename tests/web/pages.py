@@ -5,6 +5,8 @@ from html.parser import HTMLParser
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
         "track", "wbr"}
+SEPARATE = {"td", "th", "tr", "p", "div", "li", "br", "h1", "h2", "h3", "dt", "dd", "option", "span",
+            "strong"}
 
 
 class _Grab(HTMLParser):
@@ -19,6 +21,8 @@ class _Grab(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         if self._buf is not None:
+            if tag in SEPARATE:
+                self._buf.append(" ")
             if tag not in VOID:
                 self._depth += 1
             return

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from app.models import AuditEvent, User
 from tests import factories
 from tests.web.pages import field_errors, html_lang, in_chinese, in_english, text
+from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
 
 HOMES = {"clerk": "/desk/", "supervisor": "/supervise/", "worker": "/field/",
          "cashier": "/cashier/", "manager": "/manage/"}
@@ -201,10 +202,18 @@ def test_changing_the_password_needs_the_current_one(app, db, alice):
     assert sign_in(app, "alice")[1].status_code == 302
 
 
-def test_passwords_are_stored_as_scrypt_hashes(db, alice):
-    stored = db.session.get(User, alice.id).password_hash
-    assert stored.startswith("scrypt:")
+def test_passwords_are_stored_as_scrypt_hashes_at_full_strength(app, db, monkeypatch):
+    """(The rest of this module hashes cheaply for speed; production does not.)"""
+    import werkzeug.security
+    from app.models import users
+    monkeypatch.setattr(users, "generate_password_hash", werkzeug.security.generate_password_hash)
+    user = factories.user("clerk", username="strong")
+    db.session.commit()
+    stored = user.password_hash
+    assert stored.startswith("scrypt:32768:8:1$")
     assert factories.PASSWORD not in stored
+    assert sign_in(app, "strong")[1].status_code == 302
+    assert sign_in(app, "strong", "secret-pw ")[1].status_code == 422
 
 
 def test_sign_out_ends_the_session(app, alice):

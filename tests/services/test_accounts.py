@@ -1,0 +1,194 @@
+"""Staff accounts: creating them, signing in with throttling, the manager's administration."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from app.domain.errors import DomainError
+from app.models import User
+from app.services import accounts
+from tests import factories
+from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast accounts)
+
+
+@pytest.fixture(autouse=True)
+def english(app, db):
+    from flask_babel import force_locale
+    with app.test_request_context(), force_locale("en"):
+        yield
+
+
+def users(db) -> int:
+    return db.session.scalar(select(func.count(User.id)))
+
+
+def refused(call, field: str, words: str) -> DomainError:
+    with pytest.raises(DomainError) as caught:
+        call()
+    assert caught.value.field == field, caught.value.field
+    assert words in str(caught.value.message), str(caught.value.message)
+    return caught.value
+
+
+# ---- creating accounts ----------------------------------------------------------------------------
+
+def test_create_user(db):
+    user = accounts.create_user(" liufang ", " 刘芳 ", "pw-1234", ["manager", "clerk"], " 139 ")
+    assert (user.username, user.full_name, user.phone) == ("liufang", "刘芳", "139")
+    assert user.roles == ["clerk", "manager"]  # office order, whatever order they were given in
+    assert user.active and user.check_password("pw-1234") and not user.check_password("pw-123")
+    assert user.password_hash.startswith("scrypt:")
+
+
+@pytest.mark.parametrize("username, full_name, password, roles, field, words", [
+    ("", "刘芳", "pw-1234", ["clerk"], "username", "Enter a username."),
+    ("  ", "刘芳", "pw-1234", ["clerk"], "username", "Enter a username."),
+    ("LiuFang", "刘芳", "pw-1234", ["clerk"], "username", "already taken"),
+    ("xiaowang", " ", "pw-1234", ["clerk"], "full_name", "Enter the person's name."),
+    ("xiaowang", "王", "123", ["clerk"], "password", "at least 4 characters"),
+    ("xiaowang", "王", "pw-1234", [], "roles", "at least one role"),
+])
+def test_create_user_refuses_bad_input(db, username, full_name, password, roles, field, words):
+    accounts.create_user("liufang", "刘芳", "pw-1234", ["clerk"])
+    before = users(db)
+    refused(lambda: accounts.create_user(username, full_name, password, roles), field, words)
+    assert users(db) == before
+
+
+# ---- signing in -------------------------------------------------------------------------------------
+
+@pytest.fixture
+def alice(db):
+    user = factories.user("clerk", username="alice")
+    db.session.commit()
+    return user
+
+
+def test_authenticate(db, alice):
+    assert accounts.authenticate("Alice ", factories.PASSWORD) is alice
+
+
+def test_a_wrong_password_and_an_unknown_user_read_the_same(db, alice):
+    a = refused(lambda: accounts.authenticate("alice", "nope"), "password", "Wrong username")
+    b = refused(lambda: accounts.authenticate("nobody", "nope"), "password", "Wrong username")
+    assert str(a.message) == str(b.message)
+    assert alice.failed_logins == 1
+
+
+def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(app, db, alice):
+    for _ in range(4):
+        refused(lambda: accounts.authenticate("alice", "nope"), "password", "Wrong username")
+    refused(lambda: accounts.authenticate("alice", "nope"), "password", "15 minutes")
+    remaining = alice.locked_until - datetime.now(timezone.utc)
+    assert timedelta(minutes=14) < remaining <= timedelta(minutes=15)
+    refused(lambda: accounts.authenticate("alice", factories.PASSWORD), "password", "locked")
+
+
+def test_the_lock_ends_by_itself(db, alice):
+    alice.locked_until = datetime.now(timezone.utc) - timedelta(seconds=1)
+    assert accounts.authenticate("alice", factories.PASSWORD) is alice
+    assert alice.locked_until is None and alice.failed_logins == 0
+
+
+def test_a_right_password_clears_the_count(db, alice):
+    for _ in range(4):
+        refused(lambda: accounts.authenticate("alice", "nope"), "password", "Wrong")
+    accounts.authenticate("alice", factories.PASSWORD)
+    assert alice.failed_logins == 0
+    refused(lambda: accounts.authenticate("alice", "nope"), "password", "Wrong")
+    assert alice.locked_until is None
+
+
+def test_a_deactivated_account_cannot_sign_in(db, alice):
+    boss = factories.user("manager")
+    accounts.set_active(alice, False, acting=boss)
+    refused(lambda: accounts.authenticate("alice", factories.PASSWORD), "username", "deactivated")
+    # a wrong password tells a stranger nothing about the account
+    refused(lambda: accounts.authenticate("alice", "nope"), "password", "Wrong username")
+
+
+# ---- the manager's administration --------------------------------------------------------------------
+
+def test_update_user_changes_name_phone_and_roles(db):
+    boss = factories.user("manager")
+    user = factories.user("clerk")
+    accounts.update_user(user, full_name="赵强", phone="138", roles=["supervisor", "worker"],
+                         acting=boss)
+    assert (user.full_name, user.phone, user.roles) == ("赵强", "138", ["supervisor", "worker"])
+
+
+def test_the_last_manager_keeps_the_role(db):
+    boss = factories.user("manager")
+    refused(lambda: accounts.update_user(boss, full_name="王", phone="", roles=["clerk"],
+                                         acting=boss), "roles", "at least one active manager")
+    assert boss.roles == ["manager"]
+    second = factories.user("manager")
+    accounts.update_user(boss, full_name="王", phone="", roles=["clerk"], acting=second)
+    assert boss.roles == ["clerk"]
+
+
+def test_an_inactive_manager_does_not_count_as_the_other_manager(db):
+    boss = factories.user("manager")
+    old = factories.user("manager")
+    accounts.set_active(old, False, acting=boss)
+    refused(lambda: accounts.update_user(boss, full_name="王", phone="", roles=["clerk"],
+                                         acting=boss), "roles", "active manager")
+
+
+def test_update_user_refuses_an_empty_name_or_no_roles(db):
+    boss = factories.user("manager")
+    user = factories.user("clerk")
+    refused(lambda: accounts.update_user(user, full_name=" ", phone="", roles=["clerk"],
+                                         acting=boss), "full_name", "Enter the person's name.")
+    refused(lambda: accounts.update_user(user, full_name="x", phone="", roles=[],
+                                         acting=boss), "roles", "at least one role")
+    assert user.roles == ["clerk"]
+
+
+def test_reset_password_ends_sessions_and_unlocks(db, alice):
+    version = alice.session_version
+    alice.locked_until = datetime.now(timezone.utc) + timedelta(minutes=10)
+    accounts.reset_password(alice, "new-pin")
+    assert alice.session_version == version + 1
+    assert alice.locked_until is None
+    assert accounts.authenticate("alice", "new-pin") is alice
+
+
+def test_reset_password_refuses_a_short_one(db, alice):
+    refused(lambda: accounts.reset_password(alice, "123"), "password", "at least 4")
+    assert alice.check_password(factories.PASSWORD)
+
+
+def test_deactivation_ends_sessions_and_keeps_history(db, alice):
+    boss = factories.user("manager")
+    version = alice.session_version
+    accounts.set_active(alice, False, acting=boss)
+    assert not alice.active and not alice.is_active and alice.session_version == version + 1
+    assert db.session.get(User, alice.id) is alice  # the account stays, for the record
+    accounts.set_active(alice, True, acting=boss)
+    assert alice.active
+
+
+def test_nobody_deactivates_themself(db):
+    boss = factories.user("manager")
+    factories.user("manager")
+    with pytest.raises(DomainError):
+        accounts.set_active(boss, False, acting=boss)
+    assert boss.active
+
+
+def test_the_last_active_manager_cannot_be_deactivated(db):
+    boss = factories.user("manager")
+    other = factories.user("manager", "clerk")
+    accounts.set_active(other, False, acting=boss)
+    with pytest.raises(DomainError) as caught:
+        accounts.set_active(boss, False, acting=other)
+    assert "at least one active manager" in str(caught.value.message)
+    assert boss.active
+
+
+def test_set_locale(db, alice):
+    accounts.set_locale(alice, "en")
+    assert alice.locale == "en"

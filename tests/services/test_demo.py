@@ -1,0 +1,191 @@
+"""The demo property 阳光花园: what `flask seed-demo` builds, and that it never mixes into real data."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from app.domain.roles import Role
+from app.models import (AuditEvent, Building, ListStatus, PriceList, PropertySettings, Resident,
+                        Unit, User)
+from app.services import catalogue, demo
+from tests import factories
+from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast accounts)
+
+# Seed 002 (最新有偿服务项目收费标准), row by row: name, unit of charge, lowest and highest yuan.
+# None: the table breaks off before the price (priced by workload).
+SEED_002 = [
+    ("疏通下水", "次", 30, 30), ("拆坐便", "次", 50, 50), ("换管", "次", 10, 1000),
+    ("给水总阀", "个", 15, 30), ("换水暖件(水龙头)", "个", 10, 30),
+    ("换坐便(蹲便)、进水排水器", "个", 20, 20), ("维修玻璃推拉门", "扇", 10, 100),
+    ("维修地弹簧", "个", 20, 100), ("安装排气扇", "台", 20, 30), ("安装晾衣架", "套", 50, 100),
+    ("挂画", "件", 15, 50), ("安装热水器", "台", 50, 50), ("安装洗脸盆", "只", 30, 30),
+    ("安装毛巾架", "只", 10, 10), ("拆装纱窗", "扇", 10, 20), ("安装吸顶灯/壁灯", "盏", 30, 30),
+    ("安装水晶灯", "盏", 30, 200), ("安装插座/开关", "位", 30, 30),
+    ("随身工具即可的情况", "次", 30, 30), ("维修淋浴拉门", "扇", 50, 50), ("进户门维修", "扇", 20, 20),
+    ("换锁", "把", 10, 50), ("窗户维修", "扇", 10, 20), ("拆装纱窗", "扇", 10, 20),
+    ("窗户(推拉门)换锁", "把", None, None),
+]
+
+
+def count(db, model, *where) -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def snapshot(db) -> tuple:
+    return tuple(count(db, m) for m in (User, Building, Unit, Resident, PriceList, AuditEvent))
+
+
+@pytest.fixture
+def seeded(db):
+    counts = demo.seed()
+    db.session.commit()
+    return counts
+
+
+def test_the_demo_property_its_staff_and_their_logins(app, db, seeded):
+    assert count(db, Building) == 6
+    units = count(db, Unit)
+    assert 300 <= units <= 1000
+    owners = count(db, Resident, Resident.kind == "owner")
+    tenants = count(db, Resident, Resident.kind == "tenant")
+    assert owners > tenants > 0
+    assert seeded["units"] == units and seeded["residents"] == owners + tenants
+    # some flats are empty, some have two residents, some residents have special notes
+    empty = count(db, Unit, ~Unit.residents.any())
+    assert 0 < empty < units // 4
+    assert count(db, Resident, Resident.notes != "") > 10
+    # every unit's label and key agree with its address
+    for unit in db.session.scalars(select(Unit).limit(50)):
+        assert unit.label == f"{unit.building.code}栋{unit.entrance}单元{unit.number}"
+    settings = db.session.scalar(select(PropertySettings))
+    assert settings.name == "阳光花园物业服务中心" and settings.timezone == "Asia/Shanghai"
+    check_the_staff(db)
+    check_the_logins(app, db)
+
+
+def check_the_staff(db):
+    staff = db.session.scalars(select(User).where(User.active.is_(True))).all()
+    assert len(staff) >= 12
+    held = {role for user in staff for role in user.roles}
+    assert held == {r.value for r in Role}
+    assert any(len(u.roles) > 1 for u in staff)  # one person with two roles, for the switcher
+    assert sum("worker" in u.roles for u in staff) >= 4
+
+
+def check_the_logins(app, db):
+    """Every demo account signs in with the demo password."""
+    for user in db.session.scalars(select(User)):
+        client = app.test_client()
+        resp = client.post("/login", data={"username": user.username,
+                                           "password": demo.DEMO_PASSWORD})
+        assert resp.status_code == 302, user.username
+
+
+def check_the_draft(db):
+    v1 = catalogue.in_force()
+    assert v1.number == 1 and v1.effective_date == date(2026, 1, 1)
+    assert v1.approved_by is not None and "manager" in v1.approved_by.roles
+    draft = catalogue.current_draft()
+    assert draft is not None and draft.based_on_id == v1.id
+    changes = {(c.kind, c.item.name_zh) for c in catalogue.diff(draft, v1)}
+    assert ("changed", "疏通下水") in changes and ("added", "冰箱除味清洁") in changes
+    assert count(db, PriceList, PriceList.status == ListStatus.APPROVED) == 1
+
+
+def test_every_row_of_seed_002_is_on_the_approved_list_at_its_price(db, seeded):
+    check_the_draft(db)
+    v1 = catalogue.in_force()
+    on_list = sorted((i.name_zh, i.unit, i.price_min_fen, i.price_max_fen) for i in v1.items)
+    for name, unit, lo, hi in SEED_002:
+        row = (name, unit, None if lo is None else lo * 100, None if hi is None else hi * 100)
+        assert row in on_list, f"{name} {lo}–{hi}/{unit} is missing or priced differently"
+    assert sum(1 for i in v1.items if i.name_zh == "拆装纱窗") == 2  # the seed lists it twice
+    pipe = next(i for i in v1.items if i.name_zh == "换管")
+    assert pipe.by_workload  # 视工程量定价
+    lock = next(i for i in v1.items if i.name_zh == "窗户(推拉门)换锁")
+    assert lock.by_workload and lock.price_min_fen is None
+    # free items too, and every price obeys the pricing rules
+    from app.domain.pricing import make_price
+    assert any(i.free for i in v1.items)
+    for item in v1.items:
+        spec = make_price(item.price_min_fen, item.price_max_fen, by_workload=item.by_workload,
+                          free=item.free)
+        assert spec == item.price, item.name_zh
+
+
+def test_seed_refuses_a_database_that_holds_data(db):
+    factories.user("manager", username="real-boss")
+    db.session.commit()
+    before = snapshot(db)
+    with pytest.raises(demo.NotEmpty):
+        demo.seed()
+    db.session.rollback()
+    assert snapshot(db) == before
+    assert db.session.scalar(select(User.username)) == "real-boss"
+
+
+def residents_of_building_3(db) -> list[str]:
+    return sorted(db.session.scalars(select(Resident.name).join(Unit).where(
+        Unit.search_key.startswith("3-2-"))))
+
+
+def test_seed_with_force_replaces_everything_with_the_same_demo(db, seeded):
+    before, names = snapshot(db), residents_of_building_3(db)
+    factories.user("clerk", username="stray")
+    db.session.commit()
+    counts = demo.seed(force=True)
+    db.session.commit()
+    assert counts == seeded
+    assert snapshot(db) == before
+    assert residents_of_building_3(db) == names  # the same people every time: docs can name them
+    assert db.session.scalar(select(User).where(User.username == "stray")) is None
+
+
+# ---- the command line ---------------------------------------------------------------------------------
+
+def test_the_cli_refuses_a_non_empty_database_without_force(app, db):
+    factories.user("manager", username="real-boss")
+    db.session.commit()
+    before = snapshot(db)
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code != 0
+    assert "not empty" in result.output and "--force" in result.output
+    assert snapshot(db) == before
+
+
+def test_the_cli_if_empty_leaves_data_alone_and_succeeds(app, db):
+    factories.user("manager", username="real-boss")
+    db.session.commit()
+    before = snapshot(db)
+    result = app.test_cli_runner().invoke(args=["seed-demo", "--if-empty"])
+    assert result.exit_code == 0, result.output
+    assert snapshot(db) == before
+
+
+def test_the_cli_loads_the_demo_into_an_empty_database(app, db):
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert "Demo property loaded" in result.output
+    assert count(db, Building) == 6 and count(db, User) >= 12
+
+
+def test_the_cli_with_force_replaces_the_data(app, db):
+    factories.user("manager", username="real-boss")
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["seed-demo", "--force"])
+    assert result.exit_code == 0, result.output
+    assert count(db, User, User.username == "real-boss") == 0
+    assert count(db, Building) == 6
+
+
+def test_the_cli_create_user_explains_a_taken_username(app, db):
+    factories.user("manager", username="boss")
+    db.session.commit()
+    result = app.test_cli_runner().invoke(
+        args=["create-user", "boss", "--name", "王", "--password", "pw-1234"])
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output and "Error" in result.output
+    assert count(db, User) == 1

@@ -1,0 +1,69 @@
+"""The migrations build exactly the schema the models describe, on SQLite and on PostgreSQL."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+
+from app.extensions import db as _db
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def schema_differences(connection) -> list:
+    context = MigrationContext.configure(connection, opts={
+        "compare_type": True, "compare_server_default": True, "render_as_batch": True})
+    return compare_metadata(context, _db.metadata)
+
+
+def test_the_migrated_test_database_matches_the_models(app, db):
+    """The suite's database was built by `flask db upgrade`, never by create_all()."""
+    with db.engine.connect() as connection:
+        differences = schema_differences(connection)
+    assert differences == [], "the models and migrations disagree; write a migration:\n" + \
+        "\n".join(map(repr, differences))
+
+
+def test_the_database_is_at_the_newest_revision(app, db):
+    heads = ScriptDirectory(str(MIGRATIONS)).get_heads()
+    assert len(heads) == 1, f"several migration heads: {heads}"
+    with db.engine.connect() as connection:
+        current = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    assert current == heads
+
+
+def test_every_table_of_the_models_exists_with_its_constraints(app, db):
+    inspector = inspect(db.engine)
+    tables = set(inspector.get_table_names())
+    assert {t.name for t in db.metadata.sorted_tables} <= tables
+    uniques = {tuple(u["column_names"]) for u in inspector.get_unique_constraints("units")}
+    assert ("search_key",) in uniques and ("building_id", "entrance", "number") in uniques
+    uniques = {tuple(u["column_names"]) for u in inspector.get_unique_constraints("price_items")}
+    assert ("price_list_id", "category_id", "name_zh") in uniques
+
+
+def test_downgrade_and_upgrade_again_on_an_empty_database(tmp_path, pg_server):
+    """The migration can be undone and redone: an install can roll back a failed upgrade."""
+    from flask_migrate import downgrade, upgrade
+
+    from app import create_app
+    from tests.conftest import make_config
+
+    if pg_server is not None:
+        import uuid
+        url = pg_server.create_database(f"psd_migrate_{uuid.uuid4().hex[:8]}")
+    else:
+        url = f"sqlite:///{tmp_path / 'migrate.sqlite3'}"
+    fresh = create_app(make_config(url, tmp_path / "instance"))
+    with fresh.app_context():
+        upgrade()
+        assert "units" in inspect(_db.engine).get_table_names()
+        downgrade(revision="base")
+        assert set(inspect(_db.engine).get_table_names()) <= {"alembic_version"}
+        upgrade()
+        with _db.engine.connect() as connection:
+            assert schema_differences(connection) == []
+        _db.engine.dispose()

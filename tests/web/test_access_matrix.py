@@ -1,0 +1,243 @@
+"""Every route × every role (and anonymous), checked against the one permission table.
+
+For each rule in app.url_map the matrix builds a real URL from real records, then:
+- anonymous: GET and POST go to the login page (public views excepted), and nothing changes;
+- a role the view's permission does not grant: 403 with the friendly page, and a POST
+  changes nothing in the database (the POST carries data that *would* change it);
+- a granted role: the GET page answers (no 401/403/500, no bounce to the login page).
+
+A new route the matrix cannot build a URL for, or a new POST without a payload here, fails
+test_the_matrix_covers_every_route.
+"""
+from __future__ import annotations
+
+import io
+from datetime import date
+from urllib.parse import urlsplit
+
+import pytest
+from flask import url_for
+
+from app.domain.permissions import GRANTS, Perm
+from app.domain.roles import Role
+from app.extensions import db as _db
+from app.services import catalogue
+from app.web.guards import PUBLIC
+from tests import factories
+from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
+
+ROLES = [r.value for r in Role]
+
+
+@pytest.fixture
+def world(app, db):
+    """One of everything a URL can point at, committed."""
+    manager = factories.user("manager", username="boss")
+    target = factories.user("clerk", username="target")
+    unit = factories.unit("3", 2, "1502")
+    resident = factories.resident(unit, "张伟")
+    approved = factories.price_list(manager, number=1, effective=date(2026, 1, 1))
+    draft = catalogue.start_draft(manager)
+    db.session.commit()
+    return {
+        "unit_id": unit.id, "resident_id": resident.id, "user_id": target.id,
+        "number": approved.number, "item_id": draft.items[0].id,
+        "building_id": unit.building_id, "category_id": draft.items[0].category_id,
+    }
+
+
+# What each URL argument is built from (a key of `world`).
+ARGUMENTS = {"unit_id": "unit_id", "resident_id": "resident_id", "user_id": "user_id",
+             "number": "number", "item_id": "item_id"}
+
+
+def post_data(endpoint: str, w: dict) -> dict | None:
+    """Form data that would change the database if the guard let it through."""
+    item = {"category_id": w["category_id"], "name_zh": "新服务项目", "name_en": "New service",
+            "unit": "次", "price_min": "40", "price_max": "", "department": "repair"}
+    payloads = {
+        "auth.login": {"username": "target", "password": factories.PASSWORD},
+        "auth.logout": {},
+        "auth.switch_role": {"role": "manager"},
+        "auth.switch_language": {"locale": "en"},
+        "auth.change_password": {"current": factories.PASSWORD, "password": "changed-pw",
+                                 "confirm": "changed-pw"},
+        "catalogue.category_new": {"code": "newcat", "name_zh": "新类别", "name_en": "New"},
+        "catalogue.draft_start": {},
+        "catalogue.draft_approve": {"effective_date": date.today().isoformat(), "note": "x"},
+        "catalogue.draft_discard": {},
+        "catalogue.item_new": item,
+        "catalogue.item_edit": dict(item, price_min="99"),
+        "catalogue.item_remove": {},
+        "manage.settings": {"name": "别的名字", "name_en": "Other", "address": "x", "phone": "1",
+                            "timezone": "Asia/Shanghai", "currency": "CNY"},
+        "manage.staff_new": {"username": "newbie", "full_name": "新人", "password": "pw-1234",
+                             "roles": ["worker"]},
+        "manage.staff_edit": {"full_name": "改名", "phone": "", "roles": ["manager"]},
+        "manage.staff_password": {"password": "another-pw"},
+        "manage.staff_active": {"active": "0"},
+        "property.building_new": {"code": "9", "name": "9栋"},
+        "property.unit_new": {"building_id": w["building_id"], "entrance": "1", "number": "101"},
+        "property.unit_edit": {"building_id": w["building_id"], "entrance": "2", "number": "1601"},
+        "property.resident_new": {"name": "李娜", "kind": "tenant", "phone": "13900002222"},
+        "property.resident_edit": {"name": "张伟伟", "kind": "tenant", "phone": "13900003333",
+                                   "active": "y"},
+        "property.import_csv": {"file": (io.BytesIO("building,entrance,unit,name\n8,1,101,王五\n"
+                                                    .encode()), "units.csv")},
+    }
+    return payloads.get(endpoint)
+
+
+def rules(app):
+    return sorted((r for r in app.url_map.iter_rules() if r.endpoint != "static"),
+                  key=lambda r: r.rule)
+
+
+def build_url(app, rule, w) -> str | None:
+    """The URL of `rule` with its arguments taken from real records; None when it cannot."""
+    if any(arg not in ARGUMENTS for arg in rule.arguments):
+        return None
+    with app.test_request_context():
+        return url_for(rule.endpoint, **{a: w[ARGUMENTS[a]] for a in rule.arguments})
+
+
+def required_perm(app, rule):
+    return app.view_functions[rule.endpoint].required_perm
+
+
+def granted(perm, role: str | None) -> bool:
+    if perm == PUBLIC:
+        return True
+    return role is not None and Role(role) in GRANTS[perm]
+
+
+def db_state(app) -> dict:
+    """Every row of every table, in a session of its own (what another request would see)."""
+    with app.app_context():
+        state = {t.name: sorted((tuple(row) for row in _db.session.execute(t.select())), key=repr)
+                 for t in _db.metadata.sorted_tables}
+        _db.session.remove()
+    return state
+
+
+def differences(before: dict, after: dict) -> list[str]:
+    return [f"{t}: {len(before[t])} rows -> {len(after[t])}" if len(before[t]) != len(after[t])
+            else f"{t}: rows changed" for t in before if before[t] != after[t]]
+
+
+def fetch(client, method, url, **kw):
+    try:
+        return client.open(url, method=method, **kw), None
+    except Exception as exc:  # the app re-raises unexpected errors under testing: that is a 500
+        return None, f"500 ({type(exc).__name__}: {exc})"
+
+
+def friendly_403(resp) -> bool:
+    body = resp.get_data(as_text=True)
+    return "Not allowed" in body and "ask the manager" in body and "<html" in body
+
+
+def is_login_redirect(resp) -> bool:
+    return resp.status_code == 302 and urlsplit(resp.headers["Location"]).path == "/login"
+
+
+# ---- the walk ------------------------------------------------------------------------------
+
+def walk(app, client, role: str | None, w: dict) -> list[str]:
+    failures = []
+    for rule in rules(app):
+        url = build_url(app, rule, w)
+        if url is None:
+            continue  # reported by test_the_matrix_covers_every_route
+        perm = required_perm(app, rule)
+        ok = granted(perm, role)
+        who = role or "anonymous"
+
+        if "GET" in rule.methods:
+            resp, crash = fetch(client, "GET", url)
+            if crash:
+                failures.append(f"GET {url} as {who}: {crash}")
+            elif role is None and perm != PUBLIC:
+                if not is_login_redirect(resp):
+                    failures.append(f"GET {url} as anonymous: {resp.status_code}, "
+                                    f"expected a redirect to /login")
+            elif not ok:
+                if resp.status_code != 403:
+                    failures.append(f"GET {url} as {who} ({perm} not granted): "
+                                    f"{resp.status_code}, expected 403")
+                elif not friendly_403(resp):
+                    failures.append(f"GET {url} as {who}: 403 without the friendly page")
+            elif resp.status_code >= 400 or is_login_redirect(resp):
+                failures.append(f"GET {url} as {who} ({perm} granted): {resp.status_code} "
+                                f"{resp.headers.get('Location', '')}")
+
+        if "POST" in rule.methods and not ok:  # anonymous: every non-public view
+            data = post_data(rule.endpoint, w)
+            if data is None:
+                continue  # reported by test_the_matrix_covers_every_route
+            before = db_state(app)
+            resp, crash = fetch(client, "POST", url, data=data)
+            changed = differences(before, db_state(app))
+            if crash:
+                failures.append(f"POST {url} as {who}: {crash}")
+            elif role is None:
+                if not is_login_redirect(resp):
+                    failures.append(f"POST {url} as anonymous: {resp.status_code}, "
+                                    f"expected a redirect to /login")
+            elif resp.status_code != 403:
+                failures.append(f"POST {url} as {who} ({perm} not granted): "
+                                f"{resp.status_code}, expected 403")
+            elif not friendly_403(resp):
+                failures.append(f"POST {url} as {who}: 403 without the friendly page")
+            if changed:
+                failures.append(f"POST {url} as {who} changed the database: {changed}")
+    return failures
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_route_for_a_signed_in_role(app, world, role):
+    client = app.test_client()
+    user = factories.user(role)
+    _db.session.commit()
+    resp = client.post("/login", data={"username": user.username, "password": factories.PASSWORD})
+    assert resp.status_code == 302
+    failures = walk(app, client, role, world)
+    assert not failures, f"{len(failures)} access-matrix failures for {role}:\n" + \
+        "\n".join(failures)
+
+
+def test_every_route_for_an_anonymous_visitor(app, world):
+    failures = walk(app, app.test_client(), None, world)
+    assert not failures, f"{len(failures)} access-matrix failures for anonymous:\n" + \
+        "\n".join(failures)
+
+
+def test_the_matrix_covers_every_route(app, world):
+    """A new route must be reachable by the matrix: its arguments buildable, its POST payload set."""
+    problems = []
+    for rule in rules(app):
+        if build_url(app, rule, world) is None:
+            problems.append(f"{rule.rule}: no record to build <{', '.join(rule.arguments)}> from "
+                            "(add it to ARGUMENTS and world)")
+        if "POST" in rule.methods and post_data(rule.endpoint, world) is None:
+            problems.append(f"{rule.endpoint}: POST route without a payload in post_data()")
+    assert not problems, "\n".join(problems)
+
+
+def test_every_view_declares_a_known_permission(app):
+    for rule in rules(app):
+        perm = required_perm(app, rule)
+        assert perm == PUBLIC or perm in set(Perm), f"{rule.endpoint}: {perm!r}"
+
+
+def test_only_the_login_language_and_health_views_are_public(app):
+    public = sorted(r.endpoint for r in rules(app) if required_perm(app, r) == PUBLIC)
+    assert public == ["auth.healthz", "auth.login", "auth.switch_language"]
+
+
+def test_a_multi_role_person_gets_the_union_of_their_roles(app, world, login_as):
+    client = login_as("clerk", "cashier")
+    assert client.get("/desk/").status_code == 200
+    assert client.get("/cashier/").status_code == 200
+    assert client.get("/manage/").status_code == 403
+    assert client.get("/field/").status_code == 403
