@@ -38,7 +38,8 @@ class Config:
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
-    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)  # one shift from signing in
+    SESSION_REFRESH_EACH_REQUEST = False  # no Set-Cookie on every static file
     WTF_CSRF_TIME_LIMIT = None  # a desk page may stay open all shift; the session bounds it
     BABEL_DEFAULT_LOCALE = "zh_CN"
     BABEL_DEFAULT_TIMEZONE = "UTC"

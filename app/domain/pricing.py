@@ -13,16 +13,16 @@ from app.domain.money import format_yuan
 UNITS_OF_CHARGE: dict[str, object] = {
     "次": _l("job"),
     "个": _l("piece"),
-    "扇": _l("leaf (door/window)"),
+    "扇": _l("leaf"),
     "台": _l("appliance"),
     "套": _l("set"),
     "件": _l("item"),
     "只": _l("fixture"),
     "盏": _l("lamp"),
-    "位": _l("socket/switch"),
+    "位": _l("point"),
     "把": _l("lock"),
     "小时": _l("hour"),
-    "平方米": _l("square metre"),
+    "平方米": _l("m²"),
 }
 
 

@@ -32,10 +32,9 @@ def login():
         else:
             locale = session.get("locale")
             session.clear()  # a fresh session on sign-in: nothing carried over but the language
-            if locale:
+            if locale:  # chosen with the button on the login page: it becomes the account's
                 session["locale"] = locale
-                if not user.locale:
-                    accounts.set_locale(user, locale)
+                accounts.set_locale(user, locale)
             login_user(user)
             session.permanent = True
             db.session.commit()

@@ -10,7 +10,7 @@ import pytest
 
 from app.services import demo_data
 from app.services.pdf import harfbuzz_subset_available
-from tests.pdf.conftest import first_page_png, pdf_text
+from tests.pdf.conftest import first_page_png
 
 pytestmark = pytest.mark.pdf
 
