@@ -129,6 +129,13 @@ def reset_password(user: User, password: str) -> None:
     record("user.reset_password", "user", user.id, user.username)
 
 
+def change_own_password(user: User, current: str, new: str) -> None:
+    """A person changes their own password, proving the current one first."""
+    if not user.check_password(current):
+        raise DomainError(_l("This is not your current password."), "current")
+    reset_password(user, new)
+
+
 def set_active(user: User, active: bool, acting: User) -> None:
     """Deactivate (cannot sign in; history stays) or reactivate an account."""
     if not active:

@@ -16,6 +16,7 @@ from app.extensions import db
 from app.models.property import Building, Resident, ResidentKind, Unit
 from app.services.audit import changes, record, snapshot
 
+BUILDING_FIELDS = ("code", "name", "floors")
 UNIT_FIELDS = ("building_id", "entrance", "number", "label", "area_m2", "note")
 RESIDENT_FIELDS = ("unit_id", "name", "kind", "phone", "phone2", "notes", "active")
 _BUILDING_CODE = re.compile(r"^[0-9A-Za-z]{1,10}$")
@@ -120,6 +121,25 @@ def create_building(code: str, name: str = "", floors: int | None = None) -> Bui
     db.session.flush()
     record("building.create", "building", building.id, building.name,
            after={"code": code, "name": building.name, "floors": floors})
+    return building
+
+
+def update_building(building: Building, code: str, name: str = "",
+                    floors: int | None = None) -> Building:
+    """Renumber or rename a building; every unit's label and search key follow the new number."""
+    code = code.strip()
+    if not _BUILDING_CODE.match(code):
+        raise DomainError(_l("Use letters or digits for the building number (e.g. 3)."), "code")
+    clash = db.session.scalar(select(Building.id).where(Building.code == code))
+    if clash and clash != building.id:
+        raise DomainError(_l("This building already exists."), "code")
+    before = snapshot(building, BUILDING_FIELDS)
+    building.code, building.name, building.floors = code, (name.strip() or f"{code}栋"), floors
+    for unit in building.units:
+        unit.relabel()
+    db.session.flush()
+    b, a = changes(before, snapshot(building, BUILDING_FIELDS))
+    record("building.update", "building", building.id, building.name, before=b, after=a)
     return building
 
 

@@ -11,7 +11,7 @@ from app.extensions import db
 from app.forms.auth import ChangePasswordForm, LoginForm
 from app.services import accounts
 from app.web.guards import home_url, public, require, safe_next
-from app.web.render import form_errors_from
+from app.web.forms import form_errors_from, form_status, save_form
 
 bp = Blueprint("auth", __name__)
 
@@ -39,8 +39,7 @@ def login():
             session.permanent = True
             db.session.commit()
             return redirect(safe_next(request.args.get("next")) or home_url())
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template("auth/login.html", form=form), status
+    return render_template("auth/login.html", form=form), form_status(form)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -93,22 +92,14 @@ def switch_language():
 def change_password():
     """Change one's own password (other sessions of the account end)."""
     form = ChangePasswordForm()
-    if form.validate_on_submit():
-        if not current_user.check_password(form.current.data):
-            form.current.errors.append(_("This is not your current password."))
-        else:
-            try:
-                accounts.reset_password(current_user, form.password.data)
-            except DomainError as err:
-                form_errors_from(err, form)
-            else:
-                db.session.commit()
-                # this session carries the new version (the real object: the proxy would loop)
-                login_user(current_user._get_current_object())
-                flash(_("Your password has been changed."), "success")
-                return redirect(home_url())
-    status = 422 if form.errors else 200
-    return render_template("auth/password.html", form=form), status
+    user = current_user._get_current_object()  # the real object: login_user on the proxy loops
+    saved, _done = save_form(form, lambda: accounts.change_own_password(
+        user, form.current.data, form.password.data))
+    if saved:
+        login_user(user)  # this session carries the new session version; the others end
+        flash(_("Your password has been changed."), "success")
+        return redirect(home_url())
+    return render_template("auth/password.html", form=form), form_status(form)
 
 
 @bp.route("/healthz")

@@ -17,13 +17,10 @@ from app.services.catalogue import ItemInput
 from app.services.notice import notice_context
 from app.services.pdf import render_document_html, render_pdf
 from app.web.guards import require
-from app.web.render import form_errors_from, page_or_partial
+from app.web.forms import form_status, save_form
+from app.web.render import page_or_partial
 
 bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
-
-
-def _status(form) -> int:
-    return 422 if form.errors or form.form_errors else 200
 
 
 def _version_or_404(number: int) -> PriceList:
@@ -101,15 +98,19 @@ def _draft_or_redirect():
     return draft
 
 
+def _draft_page(approve_form: ApproveForm, status: int = 200):
+    draft = cat.current_draft()
+    return render_template("catalogue/draft.html", draft=draft,
+                           changes=cat.diff(draft, draft.based_on) if draft else [],
+                           groups=cat.grouped(draft) if draft else [],
+                           approve_form=approve_form, latest=cat.latest_approved()), status
+
+
 @bp.route("/draft")
 @require(Perm.CATALOGUE_DRAFT)
 def draft():
     """The open draft with what it changes against the version it came from."""
-    draft = cat.current_draft()
-    changes = cat.diff(draft, draft.based_on) if draft else []
-    return render_template("catalogue/draft.html", draft=draft, changes=changes,
-                           groups=cat.grouped(draft) if draft else [],
-                           approve_form=ApproveForm(), latest=cat.latest_approved())
+    return _draft_page(ApproveForm())
 
 
 @bp.route("/draft", methods=["POST"])
@@ -151,17 +152,11 @@ def item_new():
     form = _item_form()
     if request.method == "GET" and request.args.get("category", type=int):
         form.category_id.data = request.args.get("category", type=int)
-    if form.validate_on_submit():
-        try:
-            cat.add_item(draft, _item_input(form))
-        except DomainError as err:
-            db.session.rollback()
-            form_errors_from(err, form)
-        else:
-            db.session.commit()
-            flash(_("Item added to the draft."), "success")
-            return redirect(url_for("catalogue.draft"))
-    return render_template("catalogue/item_form.html", form=form, item=None), _status(form)
+    saved, _item = save_form(form, lambda: cat.add_item(draft, _item_input(form)))
+    if saved:
+        flash(_("Item added to the draft."), "success")
+        return redirect(url_for("catalogue.draft"))
+    return render_template("catalogue/item_form.html", form=form, item=None), form_status(form)
 
 
 def _draft_item_or_404(item_id: int) -> PriceItem:
@@ -177,17 +172,11 @@ def item_edit(item_id: int):
     """Change an item in the draft."""
     item = _draft_item_or_404(item_id)
     form = _item_form(obj=item if request.method == "GET" else None)
-    if form.validate_on_submit():
-        try:
-            cat.update_item(item, _item_input(form))
-        except DomainError as err:
-            db.session.rollback()
-            form_errors_from(err, form)
-        else:
-            db.session.commit()
-            flash(_("Item changed in the draft."), "success")
-            return redirect(url_for("catalogue.draft"))
-    return render_template("catalogue/item_form.html", form=form, item=item), _status(form)
+    saved, _item = save_form(form, lambda: cat.update_item(item, _item_input(form)))
+    if saved:
+        flash(_("Item changed in the draft."), "success")
+        return redirect(url_for("catalogue.draft"))
+    return render_template("catalogue/item_form.html", form=form, item=item), form_status(form)
 
 
 @bp.route("/draft/items/<int:item_id>/remove", methods=["POST"])
@@ -220,22 +209,13 @@ def draft_approve():
     if draft is None:
         return redirect(url_for("catalogue.draft"))
     form = ApproveForm()
-    if form.validate_on_submit():
-        try:
-            approved = cat.approve(draft, form.effective_date.data, current_user, form.note.data or "")
-        except DomainError as err:
-            db.session.rollback()
-            form_errors_from(err, form)
-        else:
-            db.session.commit()
-            flash(_("Version %(num)d approved, in force from %(day)s.", num=approved.number,
-                    day=approved.effective_date.isoformat()), "success")
-            return redirect(url_for("catalogue.version", number=approved.number))
-    draft = cat.current_draft()
-    return render_template("catalogue/draft.html", draft=draft,
-                           changes=cat.diff(draft, draft.based_on) if draft else [],
-                           groups=cat.grouped(draft) if draft else [], approve_form=form,
-                           latest=cat.latest_approved()), 422
+    saved, approved = save_form(form, lambda: cat.approve(
+        draft, form.effective_date.data, current_user, form.note.data or ""))
+    if saved:
+        flash(_("Version %(num)d approved, in force from %(day)s.", num=approved.number,
+                day=approved.effective_date.isoformat()), "success")
+        return redirect(url_for("catalogue.version", number=approved.number))
+    return _draft_page(form, 422)
 
 
 @bp.route("/categories/new", methods=["GET", "POST"])
@@ -243,16 +223,12 @@ def draft_approve():
 def category_new():
     """Add a category to the price list."""
     form = CategoryForm()
-    if form.validate_on_submit():
-        try:
-            cat.add_category(form.code.data, form.name_zh.data, form.name_en.data or "")
-        except DomainError as err:
-            form_errors_from(err, form)
-        else:
-            db.session.commit()
-            flash(_("Category added."), "success")
-            return redirect(url_for("catalogue.draft"))
-    return render_template("catalogue/category_form.html", form=form), _status(form)
+    saved, _category = save_form(form, lambda: cat.add_category(
+        form.code.data, form.name_zh.data, form.name_en.data or ""))
+    if saved:
+        flash(_("Category added."), "success")
+        return redirect(url_for("catalogue.draft"))
+    return render_template("catalogue/category_form.html", form=form), form_status(form)
 
 
 

@@ -17,10 +17,11 @@ from app.forms.settings import SettingsForm
 from app.forms.staff import NewStaffForm, ResetPasswordForm, StaffForm
 from app.models import AuditEvent, User
 from app.services import accounts
-from app.services.settings import property_settings, update_settings
+from app.services.settings import FIELDS as SETTINGS_FIELDS, property_settings, update_settings
 from app.views.homes import price_list_status, property_counts, recent_audit
 from app.web.guards import require
-from app.web.render import form_errors_from, page_or_partial
+from app.web.forms import form_status, save_form
+from app.web.render import page_or_partial
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 
@@ -52,18 +53,13 @@ def staff():
 def staff_new():
     """Create a staff account with its roles and first password."""
     form = NewStaffForm()
-    if form.validate_on_submit():
-        try:
-            user = accounts.create_user(form.username.data, form.full_name.data,
-                                        form.password.data, form.roles.data, form.phone.data or "")
-        except DomainError as err:
-            form_errors_from(err, form)
-        else:
-            db.session.commit()
-            flash(_("Account %(name)s created.", name=user.username), "success")
-            return redirect(url_for("manage.staff"))
-    return render_template("manage/staff_form.html", form=form, user=None), \
-        422 if form.errors or form.form_errors else 200
+    saved, user = save_form(form, lambda: accounts.create_user(
+        form.username.data, form.full_name.data, form.password.data, form.roles.data,
+        form.phone.data or ""))
+    if saved:
+        flash(_("Account %(name)s created.", name=user.username), "success")
+        return redirect(url_for("manage.staff"))
+    return render_template("manage/staff_form.html", form=form, user=None), form_status(form)
 
 
 @bp.route("/staff/<int:user_id>", methods=["GET", "POST"])
@@ -74,19 +70,14 @@ def staff_edit(user_id: int):
     form = StaffForm(obj=user if request.method == "GET" else None)
     if request.method == "GET":
         form.roles.data = user.roles
-    if form.validate_on_submit():
-        try:
-            accounts.update_user(user, full_name=form.full_name.data, phone=form.phone.data or "",
-                                 roles=form.roles.data, acting=current_user)
-        except DomainError as err:
-            form_errors_from(err, form)
-        else:
-            db.session.commit()
-            flash(_("Saved."), "success")
-            return redirect(url_for("manage.staff"))
+    saved, _done = save_form(form, lambda: accounts.update_user(
+        user, full_name=form.full_name.data, phone=form.phone.data or "", roles=form.roles.data,
+        acting=current_user))
+    if saved:
+        flash(_("Saved."), "success")
+        return redirect(url_for("manage.staff"))
     return render_template("manage/staff_form.html", form=form, user=user,
-                           reset_form=ResetPasswordForm()), \
-        422 if form.errors or form.form_errors else 200
+                           reset_form=ResetPasswordForm()), form_status(form)
 
 
 @bp.route("/staff/<int:user_id>/password", methods=["POST"])
@@ -95,15 +86,10 @@ def staff_password(user_id: int):
     """Set a new password for someone who forgot theirs; their open sessions end."""
     user = _user_or_404(user_id)
     form = ResetPasswordForm()
-    if form.validate_on_submit():
-        try:
-            accounts.reset_password(user, form.password.data)
-        except DomainError as err:
-            form_errors_from(err, form)
-        else:
-            db.session.commit()
-            flash(_("New password set for %(name)s.", name=user.username), "success")
-            return redirect(url_for("manage.staff_edit", user_id=user.id))
+    saved, _done = save_form(form, lambda: accounts.reset_password(user, form.password.data))
+    if saved:
+        flash(_("New password set for %(name)s.", name=user.username), "success")
+        return redirect(url_for("manage.staff_edit", user_id=user.id))
     edit = StaffForm(obj=user)
     edit.roles.data = user.roles
     return render_template("manage/staff_form.html", form=edit, user=user, reset_form=form), 422
@@ -176,18 +162,12 @@ def audit():
 def settings():
     """The property's name, address, phone, time zone and currency, printed on every document."""
     form = SettingsForm(obj=property_settings() if request.method == "GET" else None)
-    if form.validate_on_submit():
-        try:
-            update_settings(**{f: (getattr(form, f).data or "").strip() for f in
-                               ("name", "name_en", "address", "phone", "timezone", "currency")})
-        except DomainError as err:
-            form_errors_from(err, form)
-        else:
-            db.session.commit()
-            flash(_("Settings saved."), "success")
-            return redirect(url_for("manage.settings"))
-    return render_template("manage/settings.html", form=form), \
-        422 if form.errors or form.form_errors else 200
+    saved, _done = save_form(form, lambda: update_settings(
+        **{f: (getattr(form, f).data or "").strip() for f in SETTINGS_FIELDS}))
+    if saved:
+        flash(_("Settings saved."), "success")
+        return redirect(url_for("manage.settings"))
+    return render_template("manage/settings.html", form=form), form_status(form)
 
 
 

@@ -12,13 +12,10 @@ from app.forms.property import BuildingForm, ImportForm, ResidentForm, UnitForm
 from app.models import Building, Resident, Unit
 from app.services import property as prop
 from app.web.guards import require
-from app.web.render import form_errors_from, page_or_partial
+from app.web.forms import form_errors_from, form_status, save_form
+from app.web.render import page_or_partial
 
 bp = Blueprint("property", __name__, url_prefix="/property")
-
-
-def _status(form) -> int:
-    return 422 if form.errors or form.form_errors else 200
 
 
 @bp.route("/find")
@@ -62,16 +59,27 @@ def unit(unit_id: int):
 def building_new():
     """Add a building."""
     form = BuildingForm()
-    if form.validate_on_submit():
-        try:
-            building = prop.create_building(form.code.data, form.name.data or "", form.floors.data)
-        except DomainError as err:
-            form_errors_from(err, form)
-        else:
-            db.session.commit()
-            flash(_("Building %(name)s added.", name=building.name), "success")
-            return redirect(url_for("property.units", building=building.id))
-    return render_template("property/building_form.html", form=form), _status(form)
+    saved, building = save_form(form, lambda: prop.create_building(
+        form.code.data, form.name.data or "", form.floors.data))
+    if saved:
+        flash(_("Building %(name)s added.", name=building.name), "success")
+        return redirect(url_for("property.units", building=building.id))
+    return render_template("property/building_form.html", form=form), form_status(form)
+
+
+@bp.route("/buildings/<int:building_id>/edit", methods=["GET", "POST"])
+@require(Perm.PROPERTY_EDIT)
+def building_edit(building_id: int):
+    """Rename a building or correct its floors; its units' labels follow."""
+    building = db.session.get(Building, building_id) or abort(404)
+    form = BuildingForm(obj=building if request.method == "GET" else None)
+    saved, _done = save_form(form, lambda: prop.update_building(
+        building, form.code.data, form.name.data or "", form.floors.data))
+    if saved:
+        flash(_("Saved."), "success")
+        return redirect(url_for("property.units", building=building.id))
+    return render_template("property/building_form.html", form=form, building=building), \
+        form_status(form)
 
 
 def _unit_form(obj=None) -> UnitForm:
@@ -81,25 +89,24 @@ def _unit_form(obj=None) -> UnitForm:
     return form
 
 
+def _unit_fields(form: UnitForm) -> dict:
+    return {"building": db.session.get(Building, form.building_id.data),
+            "entrance": form.entrance.data, "number": form.number.data,
+            "area_m2": form.area_m2.data, "note": form.note.data or ""}
+
+
 @bp.route("/units/new", methods=["GET", "POST"])
 @require(Perm.PROPERTY_EDIT)
 def unit_new():
     """Add a unit to a building."""
     form = _unit_form()
-    if request.method == "GET" and request.args.get("building", type=int):
+    if request.method == "GET":
         form.building_id.data = request.args.get("building", type=int)
-    if form.validate_on_submit():
-        building = db.session.get(Building, form.building_id.data) or abort(400)
-        try:
-            unit = prop.create_unit(building, form.entrance.data, form.number.data,
-                                    area_m2=form.area_m2.data, note=form.note.data or "")
-        except DomainError as err:
-            form_errors_from(err, form)
-        else:
-            db.session.commit()
-            flash(_("Unit %(label)s added.", label=unit.label), "success")
-            return redirect(url_for("property.unit", unit_id=unit.id))
-    return render_template("property/unit_form.html", form=form, unit=None), _status(form)
+    saved, unit = save_form(form, lambda: prop.create_unit(**_unit_fields(form)))
+    if saved:
+        flash(_("Unit %(label)s added.", label=unit.label), "success")
+        return redirect(url_for("property.unit", unit_id=unit.id))
+    return render_template("property/unit_form.html", form=form, unit=None), form_status(form)
 
 
 @bp.route("/units/<int:unit_id>/edit", methods=["GET", "POST"])
@@ -108,18 +115,11 @@ def unit_edit(unit_id: int):
     """Correct a unit's address or details."""
     unit = db.session.get(Unit, unit_id) or abort(404)
     form = _unit_form(obj=unit if request.method == "GET" else None)
-    if form.validate_on_submit():
-        building = db.session.get(Building, form.building_id.data) or abort(400)
-        try:
-            prop.update_unit(unit, building, form.entrance.data, form.number.data,
-                             area_m2=form.area_m2.data, note=form.note.data or "")
-        except DomainError as err:
-            form_errors_from(err, form)
-        else:
-            db.session.commit()
-            flash(_("Saved."), "success")
-            return redirect(url_for("property.unit", unit_id=unit.id))
-    return render_template("property/unit_form.html", form=form, unit=unit), _status(form)
+    saved, _done = save_form(form, lambda: prop.update_unit(unit, **_unit_fields(form)))
+    if saved:
+        flash(_("Saved."), "success")
+        return redirect(url_for("property.unit", unit_id=unit.id))
+    return render_template("property/unit_form.html", form=form, unit=unit), form_status(form)
 
 
 @bp.route("/units/<int:unit_id>/residents/new", methods=["GET", "POST"])
@@ -128,18 +128,14 @@ def resident_new(unit_id: int):
     """Record a resident of a unit."""
     unit = db.session.get(Unit, unit_id) or abort(404)
     form = ResidentForm()
-    if form.validate_on_submit():
-        try:
-            prop.add_resident(unit, form.name.data, form.kind.data, form.phone.data or "",
-                              form.phone2.data or "", form.notes.data or "")
-        except DomainError as err:
-            form_errors_from(err, form)
-        else:
-            db.session.commit()
-            flash(_("Resident added."), "success")
-            return redirect(url_for("property.unit", unit_id=unit.id))
+    saved, _done = save_form(form, lambda: prop.add_resident(
+        unit, form.name.data, form.kind.data, form.phone.data or "", form.phone2.data or "",
+        form.notes.data or ""))
+    if saved:
+        flash(_("Resident added."), "success")
+        return redirect(url_for("property.unit", unit_id=unit.id))
     return render_template("property/resident_form.html", form=form, unit=unit,
-                           resident=None), _status(form)
+                           resident=None), form_status(form)
 
 
 @bp.route("/residents/<int:resident_id>/edit", methods=["GET", "POST"])
@@ -148,19 +144,14 @@ def resident_edit(resident_id: int):
     """Correct a resident's details or mark them moved out."""
     resident = db.session.get(Resident, resident_id) or abort(404)
     form = ResidentForm(obj=resident if request.method == "GET" else None)
-    if form.validate_on_submit():
-        try:
-            prop.update_resident(resident, name=form.name.data, kind=form.kind.data,
-                                 phone=form.phone.data or "", phone2=form.phone2.data or "",
-                                 notes=form.notes.data or "", active=form.active.data)
-        except DomainError as err:
-            form_errors_from(err, form)
-        else:
-            db.session.commit()
-            flash(_("Saved."), "success")
-            return redirect(url_for("property.unit", unit_id=resident.unit_id))
+    saved, _done = save_form(form, lambda: prop.update_resident(
+        resident, name=form.name.data, kind=form.kind.data, phone=form.phone.data or "",
+        phone2=form.phone2.data or "", notes=form.notes.data or "", active=form.active.data))
+    if saved:
+        flash(_("Saved."), "success")
+        return redirect(url_for("property.unit", unit_id=resident.unit_id))
     return render_template("property/resident_form.html", form=form, unit=resident.unit,
-                           resident=resident), _status(form)
+                           resident=resident), form_status(form)
 
 
 @bp.route("/import", methods=["GET", "POST"])

@@ -12,12 +12,3 @@ def page_or_partial(page_template: str, partial_template: str, status: int = 200
     resp = make_response(render_template(template, **context), status)
     resp.headers["Vary"] = "HX-Request"
     return resp
-
-
-def form_errors_from(error, form) -> None:
-    """Put a DomainError's message on the form field it names (or the form itself)."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [error.message]
-    else:
-        form.form_errors.append(error.message)

@@ -48,7 +48,7 @@ def world(app, db):
 
 # What each URL argument is built from (a key of `world`).
 ARGUMENTS = {"unit_id": "unit_id", "resident_id": "resident_id", "user_id": "user_id",
-             "number": "number", "item_id": "item_id"}
+             "number": "number", "item_id": "item_id", "building_id": "building_id"}
 
 
 def post_data(endpoint: str, w: dict) -> dict | None:
@@ -77,6 +77,7 @@ def post_data(endpoint: str, w: dict) -> dict | None:
         "manage.staff_password": {"password": "another-pw"},
         "manage.staff_active": {"active": "0"},
         "property.building_new": {"code": "9", "name": "9栋"},
+        "property.building_edit": {"code": "33", "name": "33栋"},
         "property.unit_new": {"building_id": w["building_id"], "entrance": "1", "number": "101"},
         "property.unit_edit": {"building_id": w["building_id"], "entrance": "2", "number": "1601"},
         "property.resident_new": {"name": "李娜", "kind": "tenant", "phone": "13900002222"},

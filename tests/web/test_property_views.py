@@ -370,3 +370,31 @@ def test_a_file_over_the_size_limit_is_refused_with_a_friendly_page(app, db, man
     assert resp.status_code == 413
     assert "The file is too large." in text(resp)
     assert counts(db) == (0, 0, 0)
+
+
+# ---- editing a building ------------------------------------------------------------------------
+
+def test_renumbering_a_building_relabels_its_units(manager, estate, db):
+    building = db.session.get(Building, estate.building_id)
+    resp = manager.post(f"/property/buildings/{building.id}/edit",
+                        data={"code": "13", "name": "", "floors": "18"})
+    assert resp.status_code == 302
+    db.session.expire_all()
+    labels = sorted(db.session.scalars(
+        select(Unit.label).where(Unit.building_id == building.id)))
+    assert labels == ["13栋1单元1502", "13栋2单元1502"]
+    found = manager.get("/property/find", query_string={"q": "13-2-1502"})
+    assert "13栋2单元1502" in found.text
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "building.update"))
+    assert event.before["code"] == "3" and event.after["code"] == "13"
+
+
+def test_a_building_cannot_take_another_buildings_number(manager, estate, db):
+    building = db.session.get(Building, estate.building_id)
+    resp = manager.post(f"/property/buildings/{building.id}/edit",
+                        data={"code": "5", "name": "", "floors": ""})
+    assert resp.status_code == 422
+    assert field_errors(resp, "code") == ["This building already exists."]
+    db.session.expire_all()
+    assert db.session.get(Building, building.id).code == "3"
+    assert db.session.get(Unit, estate.id).label == "3栋2单元1502"
