@@ -100,14 +100,12 @@ def _init_sqlite(app: Flask) -> None:
 
 
 def _register_template_globals(app: Flask) -> None:
+    from flask_babel import get_locale
     from flask_wtf.csrf import generate_csrf
 
     from app.domain.permissions import Perm
-    from app.web.guards import active_role, can, home_url
     from app.services.settings import property_settings
-
-    from flask_babel import get_locale
-
+    from app.web.guards import active_role, can, home_url
     from app.web.nav import ROLE_LABELS, nav_items
 
     app.jinja_env.globals.update(can=can, Perm=Perm, active_role=active_role,

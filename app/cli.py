@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import getpass
-
 import sqlite3
 from datetime import datetime
 from pathlib import Path

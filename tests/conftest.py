@@ -5,7 +5,6 @@ The whole suite runs on SQLite by default and on a throwaway PostgreSQL with PSD
 from __future__ import annotations
 
 import os
-
 from pathlib import Path
 
 import pytest

@@ -6,7 +6,8 @@ from datetime import date
 
 from app.extensions import db
 from app.models import Category, ListStatus, PriceItem, PriceList, User
-from app.services import accounts, property as prop
+from app.services import accounts
+from app.services import property as prop
 
 PASSWORD = "secret-pw"
 _seq = itertools.count(1)

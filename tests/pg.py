@@ -8,6 +8,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+
 def _pg_bin() -> Path:
     """PG_BIN, else the newest /usr/lib/postgresql/<version>/bin (Debian 12: 15, Ubuntu 24.04: 16)."""
     if os.environ.get("PG_BIN"):

@@ -5,7 +5,8 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l, ngettext
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 

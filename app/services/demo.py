@@ -8,13 +8,11 @@ from sqlalchemy import func, select
 
 from app.domain.money import parse_yuan
 from app.domain.pricing import make_price
-
 from app.extensions import db
-from app.models import (AuditEvent, Building, Category, ListStatus, PriceItem, PriceList,
-                        PropertySettings, Resident, Unit, User)
+from app.models import AuditEvent, Category, ListStatus, PriceItem, PriceList, PropertySettings, Unit, User
 from app.services import accounts, catalogue
-from app.services.audit import record
 from app.services import demo_data as data
+from app.services.audit import record
 from app.services.property import add_resident, create_building, create_unit
 
 DEMO_PASSWORD = "demo"
@@ -142,6 +140,3 @@ def _price_list(manager: User, supervisor: User) -> int:
         unit="台", price_min_fen=6000, price_max_fen=9000, by_workload=False, free=False,
         department="housekeeping"))
     return len(v1.items)
-
-
-

@@ -10,8 +10,8 @@ from app.domain.permissions import Perm
 from app.extensions import db
 from app.forms.auth import ChangePasswordForm, LoginForm
 from app.services import accounts
-from app.web.guards import home_url, public, require, safe_next
 from app.web.forms import form_errors_from, form_status, save_form
+from app.web.guards import home_url, public, require, safe_next
 
 bp = Blueprint("auth", __name__)
 

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from app.domain.errors import DomainError
 from app.domain.permissions import Perm
-
 from app.extensions import db
 from app.forms.catalogue import ApproveForm, CategoryForm, ItemForm
 from app.models import PriceItem, PriceList
@@ -16,8 +16,8 @@ from app.services import catalogue as cat
 from app.services.catalogue import ItemInput
 from app.services.notice import notice_context
 from app.services.pdf import render_document_html, render_pdf
-from app.web.guards import require
 from app.web.forms import form_status, save_form
+from app.web.guards import require
 from app.web.render import page_or_partial
 
 bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
@@ -229,6 +229,3 @@ def category_new():
         flash(_("Category added."), "success")
         return redirect(url_for("catalogue.draft"))
     return render_template("catalogue/category_form.html", form=form), form_status(form)
-
-
-

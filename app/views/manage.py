@@ -11,16 +11,16 @@ from sqlalchemy import select
 
 from app.domain.errors import DomainError
 from app.domain.permissions import Perm
-
 from app.extensions import db
 from app.forms.settings import SettingsForm
 from app.forms.staff import NewStaffForm, ResetPasswordForm, StaffForm
 from app.models import AuditEvent, User
 from app.services import accounts
-from app.services.settings import FIELDS as SETTINGS_FIELDS, property_settings, update_settings
+from app.services.settings import FIELDS as SETTINGS_FIELDS
+from app.services.settings import property_settings, update_settings
 from app.views.homes import price_list_status, property_counts, recent_audit
-from app.web.guards import require
 from app.web.forms import form_status, save_form
+from app.web.guards import require
 from app.web.render import page_or_partial
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
@@ -168,6 +168,3 @@ def settings():
         flash(_("Settings saved."), "success")
         return redirect(url_for("manage.settings"))
     return render_template("manage/settings.html", form=form), form_status(form)
-
-
-

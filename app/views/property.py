@@ -11,8 +11,8 @@ from app.extensions import db
 from app.forms.property import BuildingForm, ImportForm, ResidentForm, UnitForm
 from app.models import Building, Resident, Unit
 from app.services import property as prop
-from app.web.guards import require
 from app.web.forms import form_errors_from, form_status, save_form
+from app.web.guards import require
 from app.web.render import page_or_partial
 
 bp = Blueprint("property", __name__, url_prefix="/property")

@@ -11,7 +11,9 @@ from sqlalchemy import select
 
 from app.models import AuditEvent
 from app.models.audit import AuditTamper
-from app.services import accounts, catalogue as cat, property as prop
+from app.services import accounts
+from app.services import catalogue as cat
+from app.services import property as prop
 from app.services.settings import update_settings
 from tests import factories
 from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast accounts)

@@ -7,8 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.domain.roles import Role
-from app.models import (AuditEvent, Building, ListStatus, PriceList, PropertySettings, Resident,
-                        Unit, User)
+from app.models import AuditEvent, Building, ListStatus, PriceList, PropertySettings, Resident, Unit, User
 from app.services import catalogue, demo
 from tests import factories
 from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast accounts)

@@ -2,7 +2,8 @@
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from app.domain.money import MAX_FEN, MoneyError, fen_to_decimal, format_yuan, parse_yuan
 

@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from app.models import AuditEvent, User
 from tests import factories
-from tests.web.pages import field_errors, html_lang, in_chinese, in_english, text
 from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
+from tests.web.pages import field_errors, html_lang, in_chinese, in_english, text
 
 HOMES = {"clerk": "/desk/", "supervisor": "/supervise/", "worker": "/field/",
          "cashier": "/cashier/", "manager": "/manage/"}
@@ -205,6 +205,7 @@ def test_changing_the_password_needs_the_current_one(app, db, alice):
 def test_passwords_are_stored_as_scrypt_hashes_at_full_strength(app, db, monkeypatch):
     """(The rest of this module hashes cheaply for speed; production does not.)"""
     import werkzeug.security
+
     from app.models import users
     monkeypatch.setattr(users, "generate_password_hash", werkzeug.security.generate_password_hash)
     user = factories.user("clerk", username="strong")
@@ -231,7 +232,7 @@ def test_sign_out_is_not_a_link(app, alice):
 
 
 def test_role_switch_for_a_person_with_several_roles(app, db):
-    user = factories.user("clerk", "supervisor", username="zhao")
+    factories.user("clerk", "supervisor", username="zhao")
     db.session.commit()
     client, resp = sign_in(app, "zhao")
     assert path_of(resp) == "/desk/"
