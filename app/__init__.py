@@ -14,6 +14,7 @@ def create_app(config_class: type = Config) -> Flask:
     app = Flask(__name__, template_folder="../templates", static_folder="../static",
                 instance_path=str(config_class.INSTANCE_PATH))
     app.config.from_object(config_class)
+    config_class.INSTANCE_PATH.mkdir(parents=True, exist_ok=True)  # the SQLite file lives here
     app.json.ensure_ascii = False  # |tojson in pages (the audit trail) shows 刘芳, not \u5218\u82b3
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(config_class.INSTANCE_PATH)
@@ -105,6 +106,7 @@ def _register_template_globals(app: Flask) -> None:
 
     from app.domain.permissions import Perm
     from app.services.settings import property_settings
+    from app.web.audit_labels import action_label, change_rows, entity_label
     from app.web.guards import active_role, can, home_url
     from app.web.nav import ROLE_LABELS, nav_items
 
@@ -112,7 +114,9 @@ def _register_template_globals(app: Flask) -> None:
                                  home_url=home_url, csrf_token=generate_csrf,
                                  property_settings=property_settings, nav_items=nav_items,
                                  role_labels=ROLE_LABELS,
-                                 current_locale=lambda: str(get_locale()))
+                                 current_locale=lambda: str(get_locale()),
+                                 action_label=action_label, entity_label=entity_label,
+                                 change_rows=change_rows)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-_DIGITS = re.compile(r"[0-9]+")
+_GROUPS = re.compile(r"[0-9A-Za-z]+")
 
 
 def unit_label(building: str, entrance: int | None, number: str) -> str:
@@ -19,14 +19,19 @@ def unit_key(building: str, entrance: int | None, number: str) -> str:
 
 
 def query_key(text: str) -> str | None:
-    """Turn '3栋2单元1502', '3-2-1502', '3 2 1502' or '1502' into a key prefix to match.
+    """Turn '3栋2单元1502', '3-2-1502', '3 2 1502', 'A栋1单元101' or '1502' into a key prefix.
 
-    Returns None when the text holds no digits (then it is a name or phone search).
+    Letters count (A栋, B座): they are part of building and unit numbers. Returns None when
+    the text holds no digit at all (then it is a name search).
     """
-    groups = _DIGITS.findall(text)
-    if not groups:
+    if not any(c.isdigit() for c in text):
         return None
-    return "-".join(groups)
+    return "-".join(_GROUPS.findall(text)).lower()
+
+
+def is_phone_tail(text: str) -> bool:
+    """Four to six digits: the end of a phone number (尾号) as much as a unit number."""
+    return text.isdigit() and 4 <= len(text) <= 6
 
 
 def is_phone_like(text: str) -> bool:

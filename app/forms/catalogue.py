@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from app.domain.pricing import DEPARTMENT_LABELS, UNITS_OF_CHARGE
+from app.domain.errors import DomainError
+from app.domain.pricing import DEPARTMENT_LABELS, UNITS_OF_CHARGE, make_price
 from app.forms.fields import BaseForm, YuanField
 
 
@@ -26,9 +28,31 @@ class ItemForm(BaseForm):
 
     def __init__(self, *args, categories=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.category_id.choices = [(c.id, f"{c.name_zh} · {c.name_en}") for c in categories]
+        self.category_id.choices = [(c.id, category_label(c)) for c in categories]
         self.unit.choices = [(code, f"{code} · {label}") for code, label in UNITS_OF_CHARGE.items()]
         self.department.choices = [(k.value, v) for k, v in DEPARTMENT_LABELS.items()]
+
+    def validate(self, extra_validators=None) -> bool:
+        """The field rules, then the price rules of make_price() at once, so that an empty
+        new item shows every error on the first submit (the service checks them again)."""
+        ok = super().validate(extra_validators)
+        if self.price_min.errors or self.price_max.errors:
+            return False  # not an amount: the price rules have nothing to check
+        try:
+            make_price(self.price_min.data, self.price_max.data,
+                       by_workload=bool(self.by_workload.data), free=bool(self.free.data))
+        except DomainError as err:
+            field = getattr(self, err.field or "price_min", self.price_min)
+            field.errors = [*field.errors, err.message]
+            return False
+        return ok
+
+
+def category_label(category) -> str:
+    """A category as the dropdown shows it: the Chinese name in Chinese, both names in English."""
+    if str(get_locale()) == "en" and category.name_en:
+        return f"{category.name_en} ({category.name_zh})"
+    return category.name_zh
 
 
 class CategoryForm(BaseForm):

@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, String, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from app.domain.pricing import PriceSpec
 from app.extensions import db
@@ -38,6 +38,9 @@ class PriceList(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[int | None] = mapped_column(unique=True)  # 1, 2, 3... once approved
     status: Mapped[str] = mapped_column(String(10), default=ListStatus.DRAFT.value)
+    # True on the one open draft, NULL otherwise: the unique constraint lets the database
+    # refuse a second draft opened at the same moment by someone else.
+    draft_lock: Mapped[bool | None] = mapped_column(unique=True)
     effective_date: Mapped[date | None]
     based_on_id: Mapped[int | None] = mapped_column(ForeignKey("price_lists.id"))
     note: Mapped[str] = mapped_column(String(500), default="")
@@ -93,3 +96,25 @@ class PriceItem(db.Model):
         fields = ("category_id", "name_zh", "name_en", "unit", "price_min_fen", "price_max_fen",
                   "by_workload", "free", "department", "note")
         return all(getattr(self, f) == getattr(other, f) for f in fields)
+
+
+class FrozenPriceList(RuntimeError):
+    """Raised when code tries to change an approved (frozen) price list or its items."""
+
+
+@event.listens_for(Session, "before_flush")
+def _approved_lists_are_frozen(session: Session, flush_context, instances) -> None:
+    """Slips keep pointing at approved items: nothing may change them once approved."""
+    def frozen(price_list) -> bool:
+        return (price_list is not None and price_list.status == ListStatus.APPROVED
+                and price_list not in session.new)
+
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+        changed = obj in session.new or obj in session.deleted or session.is_modified(obj)
+        if not changed:
+            continue
+        if isinstance(obj, PriceItem) and frozen(obj.price_list):
+            raise FrozenPriceList(f"item {obj.code} belongs to approved version "
+                                  f"{obj.price_list.number}")
+        if isinstance(obj, PriceList) and obj not in session.new and frozen(obj):
+            raise FrozenPriceList(f"version {obj.number} is approved")

@@ -48,8 +48,8 @@ def authenticate(username: str, password: str) -> User:
         if user.failed_logins >= cfg["LOGIN_MAX_FAILURES"]:
             user.locked_until = now + timedelta(minutes=cfg["LOGIN_LOCK_MINUTES"])
             user.failed_logins = 0
-            record("user.locked", "user", user.id, f"{user.username} locked after failed logins",
-                   actor_id=user.id)
+            record("user.locked", "user", user.id, user.username, actor_id=user.id,
+                   after={"locked_until": user.locked_until.isoformat()})
             raise DomainError(ngettext(
                 "Too many wrong passwords. This account is locked; try again in %(num)d minute.",
                 "Too many wrong passwords. This account is locked; try again in %(num)d minutes.",
@@ -93,7 +93,7 @@ def create_user(username: str, full_name: str, password: str, roles: Iterable[st
     user.role_rows = [UserRole(r) for r in _clean_roles(roles)]
     db.session.add(user)
     db.session.flush()
-    record("user.create", "user", user.id, f"{username} ({', '.join(user.roles)})",
+    record("user.create", "user", user.id, username,
            after={"username": username, "full_name": user.full_name, "roles": user.roles},
            actor_id=actor_id)
     return user

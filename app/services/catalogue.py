@@ -6,6 +6,7 @@ from datetime import date, datetime, timezone
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app.domain.errors import Conflict, DomainError
@@ -56,14 +57,17 @@ def start_draft(actor: User) -> PriceList:
     if current_draft() is not None:
         raise Conflict(_l("A draft is already open; continue that one."))
     base = latest_approved()
-    draft = PriceList(status=ListStatus.DRAFT, created_by=actor, based_on=base)
+    draft = PriceList(status=ListStatus.DRAFT, draft_lock=True, created_by=actor, based_on=base)
     if base is not None:
         draft.items = [PriceItem(**{f: getattr(it, f) for f in ITEM_FIELDS}, sort=it.sort)
                        for it in base.items]
     db.session.add(draft)
-    db.session.flush()
-    record("pricelist.draft", "price_list", draft.id,
-           f"draft from version {base.number}" if base else "first draft", actor_id=actor.id)
+    try:
+        db.session.flush()
+    except IntegrityError:  # someone opened one at the same moment; the database kept theirs
+        raise Conflict(_l("A draft is already open; continue that one."))
+    record("pricelist.draft", "price_list", draft.id, f"v{base.number}" if base else "",
+           after={"based_on": base.number if base else None}, actor_id=actor.id)
     return draft
 
 
@@ -166,17 +170,19 @@ def approve(draft: PriceList, effective: date, actor: User, note: str = "") -> P
                              num=latest.number), "effective_date")
     # The status guard in the UPDATE makes a second, concurrent approval fail cleanly.
     number = (db.session.scalar(select(func.max(PriceList.number))) or 0) + 1
-    done = db.session.execute(
-        PriceList.__table__.update()
-        .where(PriceList.id == draft.id, PriceList.status == ListStatus.DRAFT)
-        .values(status=ListStatus.APPROVED.value, number=number, effective_date=effective,
-                approved_by_id=actor.id, approved_at=datetime.now(timezone.utc),
-                note=note.strip()[:500]))
+    try:
+        done = db.session.execute(
+            PriceList.__table__.update()
+            .where(PriceList.id == draft.id, PriceList.status == ListStatus.DRAFT)
+            .values(status=ListStatus.APPROVED.value, draft_lock=None, number=number,
+                    effective_date=effective, approved_by_id=actor.id,
+                    approved_at=datetime.now(timezone.utc), note=note.strip()[:500]))
+    except IntegrityError:  # another approval took this number at the same moment
+        raise Conflict(_l("This draft was approved or discarded meanwhile."))
     if done.rowcount != 1:
         raise Conflict(_l("This draft was approved or discarded meanwhile."))
     db.session.refresh(draft)
-    record("pricelist.approve", "price_list", draft.id,
-           f"version {number} effective {effective.isoformat()}",
+    record("pricelist.approve", "price_list", draft.id, f"v{number}",
            after={"number": number, "effective_date": effective.isoformat(),
                   "items": len(draft.items)}, actor_id=actor.id)
     return draft
@@ -185,7 +191,7 @@ def approve(draft: PriceList, effective: date, actor: User, note: str = "") -> P
 def discard_draft(draft: PriceList) -> None:
     """Throw the open draft away."""
     _require_draft(draft)
-    record("pricelist.discard", "price_list", draft.id, "draft discarded")
+    record("pricelist.discard", "price_list", draft.id, "")
     db.session.delete(draft)
     db.session.flush()
 

@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import AuditEvent, Category, ListStatus, PriceItem, PriceList, PropertySettings, Unit, User
 from app.services import accounts, catalogue
 from app.services import demo_data as data
-from app.services.audit import record
+from app.services.audit import acting_as, record
 from app.services.property import add_resident, create_building, create_unit
 
 DEMO_PASSWORD = "demo"
@@ -46,8 +46,9 @@ def seed(force: bool = False, rng_seed: int = 2026) -> dict[str, int]:
     users = _staff()
     manager = users["manager"]
     supervisor = users["supervisor"]
-    units, residents = _property(rng)
-    items = _price_list(manager, supervisor)
+    with acting_as(manager):  # the manager set the property up; the audit trail says so
+        units, residents = _property(rng)
+        items = _price_list(manager, supervisor)
     db.session.flush()
     return {"staff": len(users), "units": units, "residents": residents, "items": items}
 
@@ -71,7 +72,7 @@ def _property(rng: random.Random) -> tuple[int, int]:
                                        area_m2=rng.choice((89, 96, 118, 128, 143)), audit=False)
                     unit_count += 1
                     resident_count += _residents(unit, rng)
-    record("property.seed", "unit", None, f"demo property: {unit_count} units")
+    record("property.seed", "unit", None, data.PROPERTY["name"], after={"units": unit_count})
     return unit_count, resident_count
 
 
@@ -126,9 +127,15 @@ def _price_list(manager: User, supervisor: User) -> int:
                                   free=spec.free, department=dept, note=note, sort=sort))
     db.session.add(v1)
     db.session.flush()
-    record("pricelist.approve", "price_list", v1.id, "version 1 effective 2026-01-01",
-           actor_id=manager.id)
+    record("pricelist.approve", "price_list", v1.id, "v1", actor_id=manager.id,
+           after={"number": 1, "effective_date": "2026-01-01", "items": len(v1.items)})
     # The supervisor's open proposal: a dearer drain clearing and a new cleaning service.
+    with acting_as(supervisor):
+        _supervisors_draft(supervisor, cats)
+    return len(v1.items)
+
+
+def _supervisors_draft(supervisor: User, cats: dict[str, Category]) -> None:
     draft = catalogue.start_draft(supervisor)
     drain = next(i for i in draft.items if i.name_zh == "疏通下水")
     catalogue.update_item(drain, catalogue.ItemInput(
@@ -139,4 +146,3 @@ def _price_list(manager: User, supervisor: User) -> int:
         category_id=cats["cleaning"].id, name_zh="冰箱除味清洁", name_en="Fridge deep clean",
         unit="台", price_min_fen=6000, price_max_fen=9000, by_workload=False, free=False,
         department="housekeeping"))
-    return len(v1.items)

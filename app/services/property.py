@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from app.domain.addresses import is_phone_like, query_key, unit_key
+from app.domain.addresses import is_phone_like, is_phone_tail, query_key, unit_key
 from app.domain.errors import DomainError
 from app.extensions import db
 from app.models.property import Building, Resident, ResidentKind, Unit
@@ -62,6 +62,17 @@ def find(text: str, limit: int = 12) -> list[Match]:
     elif key is not None:
         unit_ids = list(db.session.scalars(
             select(Unit.id).where(_key_filter(key)).order_by(Unit.search_key).limit(limit)))
+        if is_phone_tail(text) and len(unit_ids) < limit:
+            # "6473" may be the end of a phone number (尾号): those residents follow the units.
+            rows = db.session.execute(
+                select(Resident.unit_id, Resident.id).where(
+                    Resident.active.is_(True),
+                    or_(_digits_only(Resident.phone).endswith(text),
+                        _digits_only(Resident.phone2).endswith(text)))
+                .limit(limit)).all()
+            for unit_id, rid in rows:
+                resident_hits.setdefault(unit_id, []).append(rid)
+            unit_ids = (unit_ids + [u for u in resident_hits if u not in unit_ids])[:limit]
     else:
         rows = db.session.execute(
             select(Resident.unit_id, Resident.id).where(
@@ -100,12 +111,29 @@ def _key_filter(key: str):
     """
     groups = key.split("-")
     if len(groups) == 1:
-        return or_(Unit.number.startswith(key), Unit.search_key.startswith(key + "-"))
+        return or_(func.lower(Unit.number).startswith(key), Unit.search_key.startswith(key + "-"))
     if len(groups) == 2:
         building, number = groups
         return or_(Unit.search_key.startswith(key),
                    Unit.search_key.like(f"{building}-%-{number}%"))
     return Unit.search_key.startswith(key)
+
+
+def buildings() -> list[Building]:
+    return list(db.session.scalars(select(Building).order_by(func.length(Building.code),
+                                                             Building.code)))
+
+
+def building_units(building: Building) -> tuple[list[Unit], dict[int, int]]:
+    """A building's units in walking order (entrance, floor, door) and residents per unit."""
+    units = list(db.session.scalars(
+        select(Unit).where(Unit.building_id == building.id)
+        .order_by(Unit.entrance, func.length(Unit.number), Unit.number)))
+    counts = dict(db.session.execute(
+        select(Resident.unit_id, func.count(Resident.id))
+        .where(Resident.active.is_(True), Resident.unit_id.in_([u.id for u in units]))
+        .group_by(Resident.unit_id)).all())
+    return units, counts
 
 
 # ---- buildings and units -------------------------------------------------------------------
@@ -115,7 +143,7 @@ def create_building(code: str, name: str = "", floors: int | None = None) -> Bui
     code = code.strip()
     if not _BUILDING_CODE.match(code):
         raise DomainError(_l("Use letters or digits for the building number (e.g. 3)."), "code")
-    if db.session.scalar(select(Building.id).where(Building.code == code)):
+    if _building_with_code(code) is not None:
         raise DomainError(_l("This building already exists."), "code")
     building = Building(code=code, name=(name.strip() or f"{code}栋"), floors=floors)
     db.session.add(building)
@@ -125,14 +153,19 @@ def create_building(code: str, name: str = "", floors: int | None = None) -> Bui
     return building
 
 
+def _building_with_code(code: str) -> int | None:
+    """Building codes are unique whatever their case: 'a' and 'A' make the same unit keys."""
+    return db.session.scalar(select(Building.id).where(func.lower(Building.code) == code.lower()))
+
+
 def update_building(building: Building, code: str, name: str = "",
                     floors: int | None = None) -> Building:
     """Renumber or rename a building; every unit's label and search key follow the new number."""
     code = code.strip()
     if not _BUILDING_CODE.match(code):
         raise DomainError(_l("Use letters or digits for the building number (e.g. 3)."), "code")
-    clash = db.session.scalar(select(Building.id).where(Building.code == code))
-    if clash and clash != building.id:
+    clash = _building_with_code(code)
+    if clash is not None and clash != building.id:
         raise DomainError(_l("This building already exists."), "code")
     before = snapshot(building, BUILDING_FIELDS)
     building.code, building.name, building.floors = code, (name.strip() or f"{code}栋"), floors
@@ -297,7 +330,7 @@ def import_csv(data: bytes) -> ImportResult:
                              "Expected: %(expected)s.", cols=", ".join(missing),
                              expected=",".join(CSV_COLUMNS)), "file")
     result = ImportResult()
-    buildings = {b.code: b for b in db.session.scalars(select(Building))}
+    buildings = {b.code.lower(): b for b in db.session.scalars(select(Building))}
     units = {u.search_key: u for u in db.session.scalars(
         select(Unit).options(selectinload(Unit.residents)))}
     seen_residents: set[tuple[str, str]] = set()
@@ -323,8 +356,7 @@ def import_csv(data: bytes) -> ImportResult:
             result.errors.append((line, _("Stopped after %(num)d errors.", num=MAX_IMPORT_ERRORS)))
             break
     if result.ok:
-        record("property.import", "unit", None,
-               f"CSV import: {result.units_created} units, {result.residents_created} residents",
+        record("property.import", "unit", None, "CSV",
                after={"units": result.units_created, "residents": result.residents_created})
     return result
 
@@ -342,10 +374,10 @@ def _import_row(row, buildings, units, seen_residents, result: ImportResult) -> 
     number = row.get("unit", "")
     if not number:
         raise DomainError(_l("The unit number is missing."))
-    building = buildings.get(code)
+    building = buildings.get(code.lower())
     if building is None:
         building = create_building(code)
-        buildings[code] = building
+        buildings[code.lower()] = building
     key = unit_key(building.code, entrance, number)
     unit = units.get(key)
     if unit is None:

@@ -30,11 +30,12 @@ def login():
             db.session.commit()  # keep the failure count
             form_errors_from(err, form)
         else:
-            locale = session.get("locale")
+            locale, chosen = session.get("locale"), session.get("locale_chosen")
             session.clear()  # a fresh session on sign-in: nothing carried over but the language
-            if locale:  # chosen with the button on the login page: it becomes the account's
+            if locale:
                 session["locale"] = locale
-                accounts.set_locale(user, locale)
+                if chosen:  # picked with the button on this login page: the account keeps it
+                    accounts.set_locale(user, locale)
             login_user(user)
             session.permanent = True
             db.session.commit()
@@ -81,6 +82,7 @@ def switch_language():
     if locale not in current_app.config["LANGUAGES"]:
         abort(400)
     session["locale"] = locale
+    session["locale_chosen"] = True  # chosen here, not merely kept from an earlier sign-out
     if current_user.is_authenticated:
         accounts.set_locale(current_user, locale)
         db.session.commit()

@@ -1,17 +1,19 @@
 """The price list: reading it, drafting changes, approval, and the lobby notice."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, abort, flash, make_response, redirect, render_template,
+                   request, url_for)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from app.domain.errors import DomainError
 from app.domain.permissions import Perm
-from app.extensions import db
+from app.extensions import db, htmx
 from app.forms.catalogue import ApproveForm, CategoryForm, ItemForm
-from app.models import PriceItem, PriceList
+from app.models import ListStatus, PriceItem, PriceList
 from app.services import catalogue as cat
 from app.services.catalogue import ItemInput
 from app.services.notice import notice_context
@@ -45,11 +47,38 @@ def _upcoming(in_force: PriceList | None) -> PriceList | None:
     return latest if latest is not None and latest is not in_force else None
 
 
+QUICK_LIMIT = 15
+
+
+@bp.route("/quick")
+@require(Perm.CATALOGUE_VIEW)
+def quick():
+    """The desk's "quote a price" box: at most QUICK_LIMIT matches, never the whole list."""
+    q = request.args.get("q", "")[:60].strip()
+    if not htmx or htmx.boosted:  # typed into the box only; a plain visit gets the whole list
+        return redirect(url_for("catalogue.index", q=q or None))
+    price_list = cat.in_force()
+    found = cat.search_items(price_list, q, limit=len(price_list.items)) \
+        if price_list and q else []
+    resp = make_response(render_template(
+        "catalogue/_quick_results.html", price_list=price_list, q=q,
+        items=found[:QUICK_LIMIT], more=max(len(found) - QUICK_LIMIT, 0)))
+    resp.headers["Vary"] = "HX-Request"
+    return resp
+
+
 @bp.route("/versions")
 @require(Perm.CATALOGUE_VIEW)
 def versions():
-    """Every approved version, newest first."""
-    return render_template("catalogue/versions.html", versions=cat.versions(),
+    """Every approved version, newest first, with its approver and item count (two queries)."""
+    found = db.session.scalars(
+        select(PriceList).where(PriceList.status == ListStatus.APPROVED)
+        .order_by(PriceList.number.desc()).options(joinedload(PriceList.approved_by))).all()
+    counts = dict(db.session.execute(
+        select(PriceItem.price_list_id, func.count(PriceItem.id))
+        .where(PriceItem.price_list_id.in_([v.id for v in found]))
+        .group_by(PriceItem.price_list_id)).all())
+    return render_template("catalogue/versions.html", versions=found, item_counts=counts,
                            in_force=cat.in_force())
 
 

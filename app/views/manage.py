@@ -1,8 +1,7 @@
 """The manager's workspace: staff accounts, the audit trail, the property's settings."""
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -14,11 +13,13 @@ from app.domain.permissions import Perm
 from app.extensions import db
 from app.forms.settings import SettingsForm
 from app.forms.staff import NewStaffForm, ResetPasswordForm, StaffForm
-from app.models import AuditEvent, User
+from app.models import User
 from app.services import accounts
+from app.services import audit as audit_trail
+from app.services.overview import price_list_status, property_counts, recent_audit
 from app.services.settings import FIELDS as SETTINGS_FIELDS
 from app.services.settings import property_settings, update_settings
-from app.views.homes import price_list_status, property_counts, recent_audit
+from app.web.audit_labels import ACTIONS
 from app.web.forms import form_status, save_form
 from app.web.guards import require
 from app.web.render import page_or_partial
@@ -114,45 +115,33 @@ def staff_active(user_id: int):
 
 # ---- audit trail --------------------------------------------------------------------------
 
-PAGE = 50
-
-
-def _parse_day(text: str | None):
-    try:
-        return datetime.strptime(text, "%Y-%m-%d").date() if text else None
-    except ValueError:
-        return None
-
-
 @bp.route("/audit")
 @require(Perm.AUDIT_VIEW)
 def audit():
     """The audit trail, newest first, filtered by person, record type, action and days."""
     args = request.args
-    zone = ZoneInfo(property_settings().timezone)
-    query = select(AuditEvent).order_by(AuditEvent.id.desc())
-    if args.get("actor", "").isdigit():
-        query = query.where(AuditEvent.actor_id == int(args["actor"]))
-    if args.get("entity"):
-        query = query.where(AuditEvent.entity_type == args["entity"])
-    if args.get("action"):
-        query = query.where(AuditEvent.action.startswith(args["action"]))
-    if args.get("entity_id", "").isdigit():
-        query = query.where(AuditEvent.entity_id == int(args["entity_id"]))
-    start, end = _parse_day(args.get("start")), _parse_day(args.get("end"))
-    if start:
-        query = query.where(AuditEvent.at >= datetime.combine(start, time(), zone).astimezone(timezone.utc))
-    if end:
-        query = query.where(AuditEvent.at < datetime.combine(end + timedelta(days=1), time(), zone)
-                            .astimezone(timezone.utc))
     page = max(1, args.get("page", 1, type=int) or 1)
-    events = db.session.scalars(query.offset((page - 1) * PAGE).limit(PAGE + 1)).all()
-    entity_types = db.session.scalars(select(AuditEvent.entity_type).distinct()
-                                      .order_by(AuditEvent.entity_type)).all()
+    events, has_more = audit_trail.search(_audit_filter(args), property_settings().timezone, page)
     people = db.session.scalars(select(User).order_by(User.username)).all()
     return page_or_partial("manage/audit.html", "manage/_audit_rows.html",
-                           events=events[:PAGE], has_more=len(events) > PAGE, page=page,
-                           entity_types=entity_types, people=people, args=args)
+                           events=events, has_more=has_more, page=page, args=args, people=people,
+                           entity_types=audit_trail.entity_types(), actions=list(ACTIONS))
+
+
+def _audit_filter(args) -> audit_trail.AuditFilter:
+    """The filter from the query string; anything malformed is simply not applied."""
+    def number(key):
+        return int(args[key]) if args.get(key, "").isdigit() else None
+
+    def day(key):
+        try:
+            return date.fromisoformat(args[key]) if args.get(key) else None
+        except ValueError:
+            return None
+
+    return audit_trail.AuditFilter(actor_id=number("actor"), entity_type=args.get("entity") or None,
+                                   action=args.get("action") or None, entity_id=number("entity_id"),
+                                   start=day("start"), end=day("end"))
 
 
 # ---- settings -----------------------------------------------------------------------------

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.domain.errors import DomainError
 from app.domain.permissions import Perm
@@ -30,18 +30,11 @@ def find():
 @bp.route("/units")
 @require(Perm.PROPERTY_VIEW)
 def units():
-    """Every unit of one building, with its residents."""
-    buildings = db.session.scalars(select(Building).order_by(Building.code)).all()
-    if not buildings:
-        return render_template("property/units.html", buildings=[], building=None, units=[])
+    """Every unit of one building, with how many residents each has."""
+    buildings = prop.buildings()
     chosen = request.args.get("building", type=int)
-    building = next((b for b in buildings if b.id == chosen), buildings[0])
-    units = db.session.scalars(select(Unit).where(Unit.building_id == building.id)
-                               .order_by(Unit.entrance, func.length(Unit.number), Unit.number)).all()
-    counts = dict(db.session.execute(
-        select(Resident.unit_id, func.count(Resident.id))
-        .where(Resident.active.is_(True), Resident.unit_id.in_([u.id for u in units]))
-        .group_by(Resident.unit_id)).all())
+    building = next((b for b in buildings if b.id == chosen), buildings[0] if buildings else None)
+    units, counts = prop.building_units(building) if building else ([], {})
     return render_template("property/units.html", buildings=buildings, building=building,
                            units=units, counts=counts)
 

@@ -5,7 +5,7 @@ from flask import Blueprint, render_template
 
 from app.domain.permissions import Perm
 from app.domain.roles import Role
-from app.views.homes import price_list_status, staff_with_role
+from app.services.overview import price_list_status, staff_with_role
 from app.web.guards import require
 
 bp = Blueprint("supervise", __name__, url_prefix="/supervise")

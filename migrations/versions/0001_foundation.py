@@ -88,6 +88,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('number', sa.Integer(), nullable=True),
     sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('draft_lock', sa.Boolean(), nullable=True),
     sa.Column('effective_date', sa.Date(), nullable=True),
     sa.Column('based_on_id', sa.Integer(), nullable=True),
     sa.Column('note', sa.String(length=500), nullable=False),
@@ -99,6 +100,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['based_on_id'], ['price_lists.id'], name=op.f('fk_price_lists_based_on_id_price_lists')),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_price_lists_created_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_price_lists')),
+    sa.UniqueConstraint('draft_lock', name=op.f('uq_price_lists_draft_lock')),
     sa.UniqueConstraint('number', name=op.f('uq_price_lists_number'))
     )
     op.create_table('units',

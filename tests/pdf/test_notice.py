@@ -70,6 +70,16 @@ def test_notice_in_english_adds_english_names(notices):
     assert "Price (CNY)" in en
 
 
+def test_the_english_notice_keeps_the_chinese_page_footer_and_adds_the_english(notices):
+    en, zh = notices["en"].text, notices["zh_CN"].text
+    pages = en.rstrip("\f").count("\f") + 1
+    footers = re.findall(r"第\s*(\d+)\s*页\s*/\s*共\s*(\d+)\s*页\s*·\s*Page (\d+) of (\d+)", en)
+    assert footers == [(str(n), str(pages)) * 2 for n in range(1, pages + 1)], footers
+    assert re.search(r"Printed \d{4}-\d{2}-\d{2} \d{2}:\d{2}", en)
+    assert "服务电话 Service phone" in en
+    assert "Page 1" not in zh and "Printed" not in zh and "Service phone" not in zh
+
+
 def test_notice_has_page_numbers(notices):
     for notice in notices.values():
         numbers = re.findall(r"第\s*(\d+)\s*页\s*/\s*共\s*(\d+)\s*页", notice.text)

@@ -359,3 +359,45 @@ def test_grouped_keeps_categories_in_their_order(db, manager, v1):
     groups = cat.grouped(draft)
     assert [c.code for c, _ in groups] == [v1.items[0].category.code, "doors"]
     assert [i.name_zh for i in groups[1][1]] == ["换锁"]
+
+
+# ---- frozen versions and races, enforced below the services ------------------------------------
+
+def test_an_approved_item_cannot_be_changed_even_bypassing_the_services(db):
+    from app.models.catalogue import FrozenPriceList
+    manager = factories.user("manager")
+    v1 = factories.price_list(manager, number=1)
+    db.session.commit()
+    v1.items[0].price_min_fen = 1
+    with pytest.raises(FrozenPriceList):
+        db.session.flush()
+    db.session.rollback()
+    db.session.delete(v1.items[0])
+    with pytest.raises(FrozenPriceList):
+        db.session.flush()
+    db.session.rollback()
+    assert db.session.get(type(v1), v1.id).items[0].price_min_fen == 3000
+
+
+def test_the_database_refuses_a_second_open_draft(db):
+    """Two supervisors pressing 'open a draft' at once: the unique draft lock keeps one."""
+    from app.models import ListStatus, PriceList
+    manager = factories.user("manager")
+    factories.price_list(manager, number=1)
+    db.session.add(PriceList(status=ListStatus.DRAFT, draft_lock=True, created_by=manager))
+    db.session.commit()
+    from sqlalchemy.exc import IntegrityError
+    db.session.add(PriceList(status=ListStatus.DRAFT, draft_lock=True, created_by=manager))
+    with pytest.raises(IntegrityError):
+        db.session.flush()
+    db.session.rollback()
+
+
+def test_approving_frees_the_draft_lock_for_the_next_draft(db):
+    manager = factories.user("manager")
+    factories.price_list(manager, number=1)
+    draft = cat.start_draft(manager)
+    cat.approve(draft, cat._today(), manager)
+    db.session.commit()
+    assert draft.draft_lock is None
+    assert cat.start_draft(manager).draft_lock is True

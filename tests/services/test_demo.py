@@ -188,3 +188,12 @@ def test_the_cli_create_user_explains_a_taken_username(app, db):
     assert result.exit_code != 0
     assert "Traceback" not in result.output and "Error" in result.output
     assert count(db, User) == 1
+
+
+def test_the_demo_trail_names_who_did_what(db):
+    demo.seed()
+    db.session.commit()
+    by_action = {e.action: e for e in db.session.scalars(select(AuditEvent))}
+    assert by_action["pricelist.item_update"].actor.username == "supervisor"
+    assert by_action["pricelist.approve"].actor.username == "manager"
+    assert by_action["property.seed"].actor.username == "manager"

@@ -344,7 +344,7 @@ def test_import_is_audited_as_one_event(db):
     [event] = db.session.scalars(select(AuditEvent).where(
         AuditEvent.action == "property.import")).all()
     assert event.after == {"units": 3, "residents": 3}
-    assert "3 units" in event.summary and "3 residents" in event.summary
+    assert event.summary == "CSV"  # a name, not a sentence: the page words the action
     # the new buildings are on the record too; units and residents are counted, not listed
     assert sorted(db.session.scalars(select(AuditEvent.action))) == [
         "building.create", "building.create", "property.import"]
@@ -465,3 +465,44 @@ def test_a_file_with_too_many_rows_is_refused_before_anything_is_created(db):
         prop.import_csv(("楼栋,单元,房号\n" + rows).encode())
     assert caught.value.field == "file" and str(prop.MAX_IMPORT_ROWS) in str(caught.value.message)
     assert count(db, Unit) == 0
+
+
+# ---- letters in building numbers, phone tails, case --------------------------------------------
+
+def test_find_a_building_with_a_letter_not_the_numbered_one(db):
+    """A栋 / B座 blocks: the letter is part of the key, never dropped (1栋 is another block)."""
+    a = factories.unit("A", 1, "101")
+    factories.unit("1", 1, "101")
+    factories.unit("B", 1, "101")
+    db.session.flush()
+    for typed in ("A-1-101", "A栋1单元101", "a 1 101", "A-1"):
+        assert labels(prop.find(typed)) == [a.label], typed
+
+
+def test_find_by_the_last_four_digits_of_a_phone(estate):
+    """尾号 6666: the desk often asks for the end of the number only."""
+    found = prop.find("6666")
+    assert "12栋1单元1502" in labels(found)
+    assert found[labels(found).index("12栋1单元1502")].residents[0].name == "陈刚"
+
+
+def test_unit_numbers_still_come_before_phone_tails(estate):
+    assert labels(prop.find("1502"))[:4] == ["12栋1单元1502", "3栋1单元1502", "3栋2单元1502",
+                                             "5栋2单元1502"]
+
+
+def test_a_building_number_differing_only_in_case_is_taken(db, english):
+    prop.create_building("A")
+    with pytest.raises(DomainError) as err:
+        prop.create_building("a")
+    assert err.value.field == "code" and str(err.value.message) == "This building already exists."
+
+
+def test_renumbering_onto_another_building_in_other_case_is_refused_not_a_crash(db, english):
+    a = prop.create_building("A")
+    prop.create_unit(a, 1, "101")
+    b = prop.create_building("B")
+    prop.create_unit(b, 1, "101")
+    with pytest.raises(DomainError) as err:
+        prop.update_building(a, "b")
+    assert err.value.field == "code"

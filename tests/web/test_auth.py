@@ -352,3 +352,31 @@ def test_a_new_session_is_started_at_login(app, alice):
     with client.session_transaction() as sess:
         assert "planted" not in sess and sess.get("role") != "manager"
     assert path_of(client.get("/")) == "/desk/"
+
+
+def test_a_shared_desk_pc_does_not_pass_one_persons_language_to_the_next(app, db):
+    """The manager switches to English and signs out; the clerk signs in on the same browser:
+    the login page stays English, but the clerk's account does not become English."""
+    factories.user("manager", username="wang")
+    clerk = factories.user("clerk", username="liu")
+    db.session.commit()
+    browser = app.test_client()
+    browser.post("/login", data={"username": "wang", "password": factories.PASSWORD},
+                 headers={"Accept-Language": "zh-CN"})
+    browser.post("/language", data={"locale": "en"})
+    browser.post("/logout")
+    assert 'lang="en"' in browser.get("/login", headers={"Accept-Language": "zh-CN"}).text
+    browser.post("/login", data={"username": "liu", "password": factories.PASSWORD})
+    db.session.expire_all()
+    assert db.session.get(User, clerk.id).locale is None
+    assert db.session.scalar(select(User).where(User.username == "wang")).locale == "en"
+
+
+def test_the_language_picked_on_the_login_page_becomes_the_accounts(app, db):
+    user = factories.user("clerk", username="liu")
+    db.session.commit()
+    browser = app.test_client()
+    browser.post("/language", data={"locale": "en"})
+    browser.post("/login", data={"username": "liu", "password": factories.PASSWORD})
+    db.session.expire_all()
+    assert db.session.get(User, user.id).locale == "en"

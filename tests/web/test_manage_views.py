@@ -138,10 +138,10 @@ def trail(db):
     wang = factories.user("manager", username="wang")
     zhao = factories.user("supervisor", username="zhao")
     for at, actor, action, entity, summary in [
-        (utc(2026, 11, 18, 2, 0), wang, "unit.create", "unit", "created 3-2-1502"),
-        (utc(2026, 11, 19, 20, 0), zhao, "pricelist.draft", "price_list", "draft opened"),
-        (utc(2026, 11, 20, 0, 30), wang, "pricelist.approve", "price_list", "version 2 approved"),
-        (utc(2026, 11, 21, 15, 0), zhao, "resident.update", "resident", "moved out"),
+        (utc(2026, 11, 18, 2, 0), wang, "unit.create", "unit", "evt-unit-3-2-1502"),
+        (utc(2026, 11, 19, 20, 0), zhao, "pricelist.draft", "price_list", "evt-draft-v1"),
+        (utc(2026, 11, 20, 0, 30), wang, "pricelist.approve", "price_list", "evt-approved-v2"),
+        (utc(2026, 11, 21, 15, 0), zhao, "resident.update", "resident", "evt-moved-out"),
     ]:
         db.session.add(AuditEvent(at=at, actor_id=actor.id, action=action, entity_type=entity,
                                   entity_id=1, summary=summary))
@@ -152,43 +152,43 @@ def trail(db):
 def audit_summaries(client, **filters) -> list[str]:
     resp = client.get("/manage/audit", query_string=filters)
     assert resp.status_code == 200
-    known = ("created 3-2-1502", "draft opened", "version 2 approved", "moved out")
+    known = ("evt-unit-3-2-1502", "evt-draft-v1", "evt-approved-v2", "evt-moved-out")
     return [s for s in known if s in text(resp)]
 
 
 def test_the_audit_trail_shows_every_event_newest_first(manager, trail):
     resp = manager.get("/manage/audit")
     page = text(resp)
-    order = [page.index(s) for s in ("moved out", "version 2 approved", "draft opened",
-                                     "created 3-2-1502")]
+    order = [page.index(s) for s in ("evt-moved-out", "evt-approved-v2", "evt-draft-v1",
+                                     "evt-unit-3-2-1502")]
     assert order == sorted(order)
 
 
 def test_filter_by_person(manager, trail):
-    assert audit_summaries(manager, actor=trail["zhao"].id) == ["draft opened", "moved out"]
+    assert audit_summaries(manager, actor=trail["zhao"].id) == ["evt-draft-v1", "evt-moved-out"]
 
 
 def test_filter_by_record_type(manager, trail):
-    assert audit_summaries(manager, entity="price_list") == ["draft opened", "version 2 approved"]
+    assert audit_summaries(manager, entity="price_list") == ["evt-draft-v1", "evt-approved-v2"]
 
 
 def test_filter_by_action_prefix(manager, trail):
-    assert audit_summaries(manager, action="pricelist.") == ["draft opened", "version 2 approved"]
-    assert audit_summaries(manager, action="pricelist.approve") == ["version 2 approved"]
+    assert audit_summaries(manager, action="pricelist.") == ["evt-draft-v1", "evt-approved-v2"]
+    assert audit_summaries(manager, action="pricelist.approve") == ["evt-approved-v2"]
 
 
 def test_filter_by_days_in_the_propertys_time_zone(manager, trail):
     """19 Nov 20:00 UTC is 20 Nov 04:00 in Shanghai: it belongs to the 20th there."""
     assert audit_summaries(manager, start="2026-11-20", end="2026-11-20") == [
-        "draft opened", "version 2 approved"]
+        "evt-draft-v1", "evt-approved-v2"]
     assert audit_summaries(manager, start="2026-11-19", end="2026-11-19") == []
-    assert audit_summaries(manager, start="2026-11-21") == ["moved out"]
-    assert audit_summaries(manager, end="2026-11-18") == ["created 3-2-1502"]
+    assert audit_summaries(manager, start="2026-11-21") == ["evt-moved-out"]
+    assert audit_summaries(manager, end="2026-11-18") == ["evt-unit-3-2-1502"]
 
 
 def test_filters_combine(manager, trail):
     assert audit_summaries(manager, actor=trail["wang"].id, entity="price_list",
-                           start="2026-11-20") == ["version 2 approved"]
+                           start="2026-11-20") == ["evt-approved-v2"]
 
 
 def test_a_nonsense_filter_is_ignored_not_an_error(manager, trail):
@@ -199,13 +199,13 @@ def test_the_filter_answers_htmx_with_the_rows_only(manager, trail):
     resp = manager.get("/manage/audit?entity=unit", headers={"HX-Request": "true"})
     body = resp.get_data(as_text=True)
     assert resp.status_code == 200 and "<html" not in body and 'id="audit-rows"' in body
-    assert "created 3-2-1502" in body and "moved out" not in body
+    assert "evt-unit-3-2-1502" in body and "evt-moved-out" not in body
 
 
 def test_times_are_shown_in_the_propertys_time_zone(manager, trail):
     """00:30 UTC on 20 Nov is 08:30 in Asia/Shanghai."""
     row = next(r for r in grab(manager.get("/manage/audit"), lambda t, a: t == "tr")
-               if "version 2 approved" in r)
+               if "evt-approved-v2" in r)
     assert "2026-11-20 08:30" in row
     assert "00:30" not in row
 
@@ -215,16 +215,31 @@ def test_times_follow_the_zone_in_the_settings(db, manager, trail):
                                     timezone="Europe/London", currency="GBP"))
     db.session.commit()
     row = next(r for r in grab(manager.get("/manage/audit"), lambda t, a: t == "tr")
-               if "version 2 approved" in r)
+               if "evt-approved-v2" in r)
     assert "2026-11-20 00:30" in row
 
 
-def test_the_trail_names_the_person_and_shows_what_changed_readably(db, manager):
+def test_the_trail_names_the_person_and_shows_what_changed_readably(app, db, manager):
     manager.post("/manage/staff/new", data=dict(NEW))
     row = next(r for r in grab(manager.get("/manage/audit?action=user.create"),
                                lambda t, a: t == "tr") if "xiaoliu" in r)
-    assert manager.user.full_name in row and "user.create" in row
-    assert '"full_name": "刘芳"' in row  # Chinese as Chinese, not \u5218\u82b3
+    assert manager.user.full_name in row and "Staff account created" in row
+    assert "Name 刘芳" in row  # Chinese as Chinese, not \u5218\u82b3
+    assert "Roles Front desk (clerk), Cashier" in row  # role names, not codes
+    zh_row = next(r for r in grab(manager.get("/manage/audit?action=user.create",
+                                              headers={"Accept-Language": "zh-CN"}),
+                                  lambda t, a: t == "tr") if "xiaoliu" in r)
+    assert chinese(app, "Staff account created") in zh_row and "user.create" not in zh_row
+
+
+def test_prices_in_the_trail_read_in_yuan(db, manager):
+    from app.services import audit
+    audit.record("pricelist.item_update", "price_list", 1, "P001 疏通下水",
+                 before={"price_min_fen": 3000}, after={"price_min_fen": 3550},
+                 actor_id=manager.user.id)
+    db.session.commit()
+    page = text(manager.get("/manage/audit"))
+    assert "Lowest price ¥30.00 → ¥35.50" in page and "3550" not in page
 
 
 # ---- settings ------------------------------------------------------------------------------------------

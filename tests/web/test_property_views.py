@@ -76,6 +76,13 @@ def test_the_finder_answers_htmx_with_only_the_results(clerk, estate):
     assert "13800001111" in page and "⚑" in page
 
 
+def test_the_finder_shows_a_residents_special_note_as_text(clerk, estate):
+    """A touch screen has no hover: the note is written under the resident, not in a title."""
+    resp = clerk.get("/property/find?q=张伟", headers={"HX-Request": "true"})
+    notes = grab(resp, lambda tag, a: "resident-note" in a.get("class", "").split())
+    assert notes == ["⚑ 家有大型犬，入户前请先电话"]
+
+
 def test_the_finder_says_when_nothing_matches(clerk, estate):
     resp = clerk.get("/property/find?q=9-9-9999", headers={"HX-Request": "true"})
     assert match_labels(resp) == []
@@ -98,6 +105,15 @@ def test_the_units_page_lists_a_building(clerk, estate):
     resp = clerk.get(f"/property/units?building={building}")
     assert resp.status_code == 200
     assert "1502" in text(resp)
+
+
+def test_the_units_page_explains_its_grid(clerk, estate):
+    resp = clerk.get(f"/property/units?building={estate.building_id}")
+    legend = grab(resp, lambda tag, a: "grid-legend" in a.get("class", "").split())
+    assert len(legend) == 1
+    assert "residents recorded" in legend[0] and "grey: no resident recorded" in legend[0]
+    cells = grab(resp, lambda tag, a: "unit-cell" in a.get("class", "").split())
+    assert sorted(cells) == ["1-1502 0", "2-1502 2"]
 
 
 def test_the_units_page_with_no_buildings_yet(clerk):

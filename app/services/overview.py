@@ -1,4 +1,4 @@
-"""What every role's home screen shows: gathered here so the views stay thin."""
+"""What the home screens summarise: the team, the property's size, the price list's state."""
 from __future__ import annotations
 
 from sqlalchemy import func, select
