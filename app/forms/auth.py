@@ -19,6 +19,6 @@ class ChangePasswordForm(BaseForm):
         DataRequired(_l("Enter your current password."))])
     password = PasswordField(_l("New password"), validators=[
         DataRequired(_l("Enter a new password.")),
-        Length(min=4, max=200, message=_l("Between 4 and 200 characters."))])
+        Length(max=200, message=_l("At most 200 characters."))])
     confirm = PasswordField(_l("Repeat new password"), validators=[
         EqualTo("password", _l("The two passwords differ."))])

@@ -32,10 +32,10 @@ class NewStaffForm(StaffForm):
         Regexp(r"^[A-Za-z0-9_.\-]+$", message=_l("Letters, digits, dot, dash and underscore only."))])
     password = PasswordField(_l("Initial password"), validators=[
         DataRequired(_l("Enter a password.")),
-        Length(min=4, max=200, message=_l("Between 4 and 200 characters."))])
+        Length(max=200, message=_l("At most 200 characters."))])
 
 
 class ResetPasswordForm(BaseForm):
     password = PasswordField(_l("New password"), validators=[
         DataRequired(_l("Enter a password.")),
-        Length(min=4, max=200, message=_l("Between 4 and 200 characters."))])
+        Length(max=200, message=_l("At most 200 characters."))])

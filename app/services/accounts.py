@@ -16,7 +16,9 @@ from app.extensions import db
 from app.models.users import User, UserRole
 from app.services.audit import record
 
-MIN_PASSWORD = 4
+# Workers type their password on a phone at the door; office accounts reach money and staff.
+MIN_PASSWORD_WORKER = 6
+MIN_PASSWORD_OFFICE = 8
 _DUMMY_HASH = generate_password_hash("not-a-password", method="scrypt")  # the office sets short PINs for workers; the manager's own should be longer
 
 
@@ -70,9 +72,15 @@ def _clean_roles(roles: Iterable[str]) -> list[str]:
     return chosen
 
 
-def _check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise DomainError(_l("The password needs at least %(num)d characters.", num=MIN_PASSWORD),
+def min_password_length(roles: Iterable[str]) -> int:
+    """Six characters for a worker-only account, eight for any office role."""
+    return MIN_PASSWORD_WORKER if set(roles) <= {Role.WORKER.value} else MIN_PASSWORD_OFFICE
+
+
+def _check_password(password: str, roles: Iterable[str]) -> None:
+    need = min_password_length(roles)
+    if len(password) < need:
+        raise DomainError(_l("The password needs at least %(num)d characters.", num=need),
                           "password")
 
 
@@ -87,10 +95,11 @@ def create_user(username: str, full_name: str, password: str, roles: Iterable[st
         raise DomainError(_l("This username is already taken."), "username")
     if not full_name.strip():
         raise DomainError(_l("Enter the person's name."), "full_name")
-    _check_password(password)
+    roles = _clean_roles(roles)
+    _check_password(password, roles)
     user = User(username=username, full_name=full_name.strip(), phone=phone.strip())
     user.set_password(password)
-    user.role_rows = [UserRole(r) for r in _clean_roles(roles)]
+    user.role_rows = [UserRole(r) for r in roles]
     db.session.add(user)
     db.session.flush()
     record("user.create", "user", user.id, username,
@@ -122,7 +131,7 @@ def update_user(user: User, *, full_name: str, phone: str, roles: Iterable[str],
 
 def reset_password(user: User, password: str) -> None:
     """Set a new password; every open session of that account ends."""
-    _check_password(password)
+    _check_password(password, user.roles)
     user.set_password(password)
     user.session_version += 1
     user.failed_logins = 0

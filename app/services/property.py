@@ -336,8 +336,9 @@ def import_csv(data: bytes) -> ImportResult:
     seen_residents: set[tuple[str, str]] = set()
     try:
         rows = list(reader)
-    except csv.Error as exc:
-        raise DomainError(_l("The file is not a valid CSV file: %(err)s", err=str(exc)), "file")
+    except csv.Error:  # e.g. a quote opened and never closed
+        raise DomainError(_l("The file is not valid CSV from line %(num)d on (a quotation mark "
+                             "opened and never closed?).", num=reader.line_num), "file")
     if len(rows) > MAX_IMPORT_ROWS:
         raise DomainError(_l("At most %(num)d rows per file.", num=MAX_IMPORT_ROWS), "file")
     for offset, raw in enumerate(rows):

@@ -1,8 +1,7 @@
 """The price list: reading it, drafting changes, approval, and the lobby notice."""
 from __future__ import annotations
 
-from flask import (Blueprint, Response, abort, flash, make_response, redirect, render_template,
-                   request, url_for)
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -60,11 +59,9 @@ def quick():
     price_list = cat.in_force()
     found = cat.search_items(price_list, q, limit=len(price_list.items)) \
         if price_list and q else []
-    resp = make_response(render_template(
-        "catalogue/_quick_results.html", price_list=price_list, q=q,
-        items=found[:QUICK_LIMIT], more=max(len(found) - QUICK_LIMIT, 0)))
-    resp.headers["Vary"] = "HX-Request"
-    return resp
+    return render_template("catalogue/_quick_results.html", price_list=price_list, q=q,
+                           items=found[:QUICK_LIMIT], more=max(len(found) - QUICK_LIMIT, 0)), \
+        {"Vary": "HX-Request"}
 
 
 @bp.route("/versions")

@@ -87,9 +87,15 @@ def test_desk_quotes_a_price_as_the_clerk_types(desktop):
 
     search.fill("水龙头")
 
-    rows = page.locator("#price-list tr")
+    rows = page.locator("#quick-prices tr")
     expect(rows.filter(has_text="换水暖件(水龙头)")).to_have_count(1)
     expect(rows.filter(has_text="换水暖件(水龙头)")).to_contain_text("10")
     expect(rows.filter(has_text="疏通下水")).to_have_count(0)
-    expect(page.locator("main h1")).to_have_count(1)  # hx-select kept only the list
+    expect(page.locator("main h1")).to_have_count(1)  # only the box's results swapped in
     expect(page).to_have_url(url_path("/desk/"))
+
+    search.fill("")  # cleared: the version line again, never the whole list in the narrow card
+
+    expect(page.locator("#quick-prices a[href$='/catalogue/']")).to_have_count(1)
+    expect(rows).to_have_count(0)
+    expect(page.locator("#price-list")).to_have_count(0)

@@ -35,23 +35,24 @@ def refused(call, field: str, words: str) -> DomainError:
 # ---- creating accounts ----------------------------------------------------------------------------
 
 def test_create_user(db):
-    user = accounts.create_user(" liufang ", " 刘芳 ", "pw-1234", ["manager", "clerk"], " 139 ")
+    user = accounts.create_user(" liufang ", " 刘芳 ", "pw-12345678", ["manager", "clerk"], " 139 ")
     assert (user.username, user.full_name, user.phone) == ("liufang", "刘芳", "139")
     assert user.roles == ["clerk", "manager"]  # office order, whatever order they were given in
-    assert user.active and user.check_password("pw-1234") and not user.check_password("pw-123")
+    assert user.active and user.check_password("pw-12345678") and not user.check_password("pw-1234567")
     assert user.password_hash.startswith("scrypt:")
 
 
 @pytest.mark.parametrize("username, full_name, password, roles, field, words", [
-    ("", "刘芳", "pw-1234", ["clerk"], "username", "Enter a username."),
-    ("  ", "刘芳", "pw-1234", ["clerk"], "username", "Enter a username."),
-    ("LiuFang", "刘芳", "pw-1234", ["clerk"], "username", "already taken"),
-    ("xiaowang", " ", "pw-1234", ["clerk"], "full_name", "Enter the person's name."),
-    ("xiaowang", "王", "123", ["clerk"], "password", "at least 4 characters"),
-    ("xiaowang", "王", "pw-1234", [], "roles", "at least one role"),
+    ("", "刘芳", "pw-12345678", ["clerk"], "username", "Enter a username."),
+    ("  ", "刘芳", "pw-12345678", ["clerk"], "username", "Enter a username."),
+    ("LiuFang", "刘芳", "pw-12345678", ["clerk"], "username", "already taken"),
+    ("xiaowang", " ", "pw-12345678", ["clerk"], "full_name", "Enter the person's name."),
+    ("xiaowang", "王", "1234567", ["clerk"], "password", "at least 8 characters"),
+    ("xiaowang", "王", "12345", ["worker"], "password", "at least 6 characters"),
+    ("xiaowang", "王", "pw-12345678", [], "roles", "at least one role"),
 ])
 def test_create_user_refuses_bad_input(db, username, full_name, password, roles, field, words):
-    accounts.create_user("liufang", "刘芳", "pw-1234", ["clerk"])
+    accounts.create_user("liufang", "刘芳", "pw-12345678", ["clerk"])
     before = users(db)
     refused(lambda: accounts.create_user(username, full_name, password, roles), field, words)
     assert users(db) == before
@@ -150,14 +151,14 @@ def test_update_user_refuses_an_empty_name_or_no_roles(db):
 def test_reset_password_ends_sessions_and_unlocks(db, alice):
     version = alice.session_version
     alice.locked_until = datetime.now(timezone.utc) + timedelta(minutes=10)
-    accounts.reset_password(alice, "new-pin")
+    accounts.reset_password(alice, "new-pass-1")
     assert alice.session_version == version + 1
     assert alice.locked_until is None
-    assert accounts.authenticate("alice", "new-pin") is alice
+    assert accounts.authenticate("alice", "new-pass-1") is alice
 
 
 def test_reset_password_refuses_a_short_one(db, alice):
-    refused(lambda: accounts.reset_password(alice, "123"), "password", "at least 4")
+    refused(lambda: accounts.reset_password(alice, "1234567"), "password", "at least 8")
     assert alice.check_password(factories.PASSWORD)
 
 

@@ -49,10 +49,10 @@ def boss(db):
 
 def test_staff_changes_are_recorded_with_the_actor_and_the_change(app, db, boss):
     with acting_as(app, boss):
-        clerk = accounts.create_user("xiaoliu", "刘芳", "pw-1234", ["clerk"], "139")
+        clerk = accounts.create_user("xiaoliu", "刘芳", "pw-12345678", ["clerk"], "139")
         accounts.update_user(clerk, full_name="刘芳芳", phone="139", roles=["clerk", "cashier"],
                              acting=boss)
-        accounts.reset_password(clerk, "pw-5678")
+        accounts.reset_password(clerk, "pw-56785678")
         accounts.set_active(clerk, False, acting=boss)
         accounts.set_active(clerk, True, acting=boss)
 
@@ -73,11 +73,11 @@ def test_staff_changes_are_recorded_with_the_actor_and_the_change(app, db, boss)
 
 def test_the_audit_trail_never_holds_a_password(app, db, boss):
     with acting_as(app, boss):
-        user = accounts.create_user("xiaoliu", "刘芳", "pw-1234", ["clerk"])
-        accounts.reset_password(user, "pw-5678")
+        user = accounts.create_user("xiaoliu", "刘芳", "pw-12345678", ["clerk"])
+        accounts.reset_password(user, "pw-56785678")
     db.session.commit()
     dump = json.dumps([(e.summary, e.before, e.after) for e in events(db)], ensure_ascii=False)
-    assert "pw-1234" not in dump and "pw-5678" not in dump and "scrypt" not in dump
+    assert "pw-12345678" not in dump and "pw-56785678" not in dump and "scrypt" not in dump
 
 
 def test_property_changes_are_recorded(app, db, boss):

@@ -448,7 +448,7 @@ def test_an_unclosed_quote_is_reported_not_swallowed(db):
     with pytest.raises(DomainError) as caught:
         prop.import_csv(data)
     assert caught.value.field == "file"
-    assert "not a valid CSV file" in str(caught.value.message)
+    assert "not valid CSV from line 3" in str(caught.value.message)
 
 
 def test_a_quoted_cell_may_hold_commas_and_line_breaks(db):

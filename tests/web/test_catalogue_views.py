@@ -11,7 +11,16 @@ from app.models import AuditEvent, ListStatus, PriceItem, PriceList
 from app.services import catalogue as cat
 from tests import factories
 from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
-from tests.web.pages import chinese, field_errors, flashes, form_alerts, grab, in_chinese, text
+from tests.web.pages import (
+    chinese,
+    field_errors,
+    flashes,
+    form_alerts,
+    grab,
+    in_chinese,
+    in_english,
+    text,
+)
 
 
 def today() -> date:
@@ -341,3 +350,123 @@ def test_the_notice_preview_lists_the_version_in_force(login_as, v1):
     resp = login_as("clerk").get("/catalogue/notice.html")
     assert resp.status_code == 200
     assert "疏通下水" in resp.get_data(as_text=True)
+
+
+def test_the_notice_preview_has_a_toolbar_the_pdf_has_not(login_as, v1):
+    body = login_as("clerk").get("/catalogue/notice.html").get_data(as_text=True)
+    bar = grab(body, lambda tag, a: "preview-bar" in a.get("class", "").split())
+    assert bar == ["← Back to the price list Print / PDF"]
+    assert 'href="/catalogue/"' in body and 'href="/catalogue/notice.pdf?version=1"' in body
+
+
+def test_the_english_notice_names_the_propertys_currency(db, login_as, v1):
+    from app.models import PropertySettings
+    db.session.add(PropertySettings(name="阳光花园", name_en="Sunshine", address="", phone="1",
+                                    timezone="Asia/Hong_Kong", currency="HKD"))
+    db.session.commit()
+    en = text(in_english(login_as("clerk")).get("/catalogue/notice.html"))
+    assert "Price (HKD)" in en and "CNY" not in en
+
+
+# ---- the desk's quote box ----------------------------------------------------------------------
+
+def quick(client, q: str):
+    return client.get("/catalogue/quick", query_string={"q": q}, headers={"HX-Request": "true"})
+
+
+def test_the_quote_box_with_nothing_typed_shows_the_version_line(login_as, v1):
+    resp = quick(login_as("clerk"), "")
+    assert resp.status_code == 200 and "<html" not in resp.get_data(as_text=True)
+    assert 'id="quick-prices"' in resp.get_data(as_text=True)
+    assert grab(resp, lambda tag, a: a.get("id") == "quick-prices") == [
+        "Version 1, in force since 2026-01-01. Whole list"]
+    assert rows(resp) == []  # not the whole list
+    assert "HX-Request" in resp.headers["Vary"]
+
+
+def test_the_quote_box_shows_only_the_matching_items(login_as, v1):
+    resp = quick(login_as("cashier"), "水龙头")
+    assert resp.status_code == 200
+    assert [r.split(" ")[0] for r in rows(resp)] == ["换水暖件(水龙头)"]
+    assert "¥10–30" in rows(resp)[0]
+    assert "more in the whole list" not in text(resp)
+    assert "Nothing found for “zzz”." in text(quick(login_as("clerk"), "zzz"))
+
+
+def test_the_quote_box_shows_a_screenful_and_links_to_the_rest(db, login_as):
+    lamps = [(f"安装灯具{n:02d}", f"Fit lamp {n}", "盏", 3000, 3000, False, False)
+             for n in range(1, 21)]
+    factories.price_list(factories.user("manager", username="wang"), items=lamps)
+    db.session.commit()
+    resp = quick(login_as("clerk"), "灯具")
+    assert len(rows(resp)) == 15
+    more = grab(resp, lambda tag, a: tag == "a" and "q=" in a.get("href", ""))
+    assert more == ["5 more in the whole list"]
+
+
+def test_the_quote_box_address_typed_by_hand_opens_the_whole_list(login_as, v1):
+    resp = login_as("clerk").get("/catalogue/quick?q=水龙头")
+    assert resp.status_code == 302
+    assert resp.headers["Location"].startswith("/catalogue/?q=")
+
+
+def test_the_desk_and_the_cashier_quote_through_the_quick_box(login_as, v1):
+    for role, home in (("clerk", "/desk/"), ("cashier", "/cashier/")):
+        body = login_as(role).get(home).get_data(as_text=True)
+        assert 'hx-get="/catalogue/quick"' in body and 'hx-select' not in body
+
+
+# ---- the item form -----------------------------------------------------------------------------
+
+def test_an_empty_new_item_shows_every_error_at_once(db, supervisor, v1):
+    draft = open_draft(supervisor)
+    resp = supervisor.post("/catalogue/draft/items/new", data=item_form(
+        draft.items[0].category_id, name_zh="", price_min="", price_max=""))
+    assert resp.status_code == 422
+    assert field_errors(resp, "name_zh") == ["Enter the item's Chinese name."]
+    assert field_errors(resp, "price_min") == [
+        "Give a price, or mark the item as priced by workload."]
+
+
+def test_an_inverted_range_is_refused_with_the_name_missing_too(db, supervisor, v1):
+    draft = open_draft(supervisor)
+    resp = supervisor.post("/catalogue/draft/items/new", data=item_form(
+        draft.items[0].category_id, name_zh="", price_min="100", price_max="50"))
+    assert field_errors(resp, "name_zh") == ["Enter the item's Chinese name."]
+    assert field_errors(resp, "price_max") == ["The highest price must not be below the lowest."]
+    assert field_errors(resp, "price_min") == []
+
+
+def category_options(resp) -> list[str]:
+    body = resp.get_data(as_text=True)
+    select_html = body[body.index('name="category_id"'):]
+    return grab(select_html[:select_html.index("</select>")], lambda tag, a: tag == "option")
+
+
+def test_the_category_dropdown_speaks_one_language(db, supervisor, login_as, v1):
+    open_draft(supervisor)
+    assert category_options(in_english(supervisor).get("/catalogue/draft/items/new")) == [
+        "Plumbing (水电类)"]
+    zh = in_chinese(login_as("supervisor", username="zhang"))
+    assert category_options(zh.get("/catalogue/draft/items/new")) == ["水电类"]
+
+
+# ---- versions ----------------------------------------------------------------------------------
+
+def test_the_versions_page_costs_the_same_queries_for_one_version_or_five(app, db, login_as):
+    from tests.web.test_property_views import counting_queries
+    author = factories.user("manager", username="wang")
+    factories.price_list(author, number=1, effective=date(2026, 1, 1))
+    db.session.commit()
+    clerk = login_as("clerk")
+    clerk.get("/catalogue/versions")  # warm up
+    with counting_queries(app) as one:
+        clerk.get("/catalogue/versions")
+    for n in range(2, 6):
+        factories.price_list(factories.user("manager"), number=n, effective=date(2026, 1, n))
+    db.session.commit()
+    with counting_queries(app) as five:
+        resp = clerk.get("/catalogue/versions")
+    assert len(five) == len(one), five
+    listing = rows(resp)[1:]
+    assert len(listing) == 5 and all(" 4 " in r for r in listing), listing

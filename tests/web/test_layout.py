@@ -1,7 +1,9 @@
-"""The chrome follows the role: a worker gets the phone bars on every page, the office the top bar."""
+"""The chrome follows the role: a worker gets the phone bars on every page, the office the
+top bar."""
 from __future__ import annotations
 
 from datetime import date
+from html.parser import HTMLParser
 
 import pytest
 
@@ -10,8 +12,8 @@ from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast s
 from tests.web.pages import grab
 
 
-def _tags(resp):
-    from html.parser import HTMLParser
+def _tags(resp) -> list[tuple[str, list]]:
+    """Every start tag of the page with its attributes, in order."""
     found = []
 
     class P(HTMLParser):
@@ -87,12 +89,13 @@ def test_the_chrome_follows_the_role_switched_to(app, db, v1):
     client = app.test_client()
     client.post("/login", data={"username": "lead", "password": factories.PASSWORD})
     assert has(client.get("/catalogue/"), "topbar")
-    client.post("/switch-role", data={"role": "worker"})
+    client.post("/role", data={"role": "worker"})
     resp = client.get("/catalogue/")
     assert has(resp, "phonebar") and not has(resp, "topbar")
-    assert lead.full_name in grab(resp, lambda t, a: t == "a" and "me" in a.get("class", "").split())[0]
+    me = grab(resp, lambda t, a: t == "a" and "me" in a.get("class", "").split())
+    assert me == [f"◉ {lead.full_name}"]
     # the worker's own screens keep the phone layout whichever role is active
-    client.post("/switch-role", data={"role": "supervisor"})
+    client.post("/role", data={"role": "supervisor"})
     assert has(client.get("/field/"), "phonebar")
 
 

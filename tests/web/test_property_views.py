@@ -112,7 +112,7 @@ def test_the_units_page_explains_its_grid(clerk, estate):
     legend = grab(resp, lambda tag, a: "grid-legend" in a.get("class", "").split())
     assert len(legend) == 1
     assert "residents recorded" in legend[0] and "grey: no resident recorded" in legend[0]
-    cells = grab(resp, lambda tag, a: "unit-cell" in a.get("class", "").split())
+    cells = grab(resp, lambda tag, a: tag == "a" and "unit-cell" in a.get("class", "").split())
     assert sorted(cells) == ["1-1502 0", "2-1502 2"]
 
 
@@ -362,7 +362,7 @@ def test_a_file_with_a_bad_row_reports_the_line_and_saves_nothing(db, manager):
 @pytest.mark.parametrize("data, message", [
     (b"", "The file is empty."),
     ("姓名,电话\n张伟,138\n".encode(), "missing: building, unit"),
-    ('楼栋,单元,房号,姓名\n3,2,1502,"张伟\n'.encode(), "The file is not a valid CSV file"),
+    ('楼栋,单元,房号,姓名\n3,2,1502,"张伟\n'.encode(), "The file is not valid CSV from line 2"),
     (bytes(range(256)) * 4, "The file is not text in UTF-8 or GBK."),
 ])
 def test_a_file_that_cannot_be_read_is_explained_under_the_file_field(db, manager, data, message):
