@@ -7,6 +7,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from app.domain.money import format_yuan
+from app.domain.pricing import DEPARTMENT_LABELS
 from app.web.nav import ROLE_LABELS
 
 ACTIONS = {
@@ -81,14 +82,31 @@ def _value(field: str, value: Any) -> str:
         return ", ".join(str(ROLE_LABELS.get(r, r)) for r in value)
     if field == "kind":
         return str({"owner": _l("Owner"), "tenant": _l("Tenant")}.get(value, value))
+    if field == "department":
+        return str(DEPARTMENT_LABELS.get(value, value))
+    if field == "category_id":
+        return _category_name(value)
     if isinstance(value, list):
         return ", ".join(map(str, value))
     return str(value)
 
 
+def _category_name(category_id) -> str:
+    from app.extensions import db
+    from app.models import Category
+    from app.web.filters import localized
+    category = db.session.get(Category, category_id)  # a handful per page, from the identity map
+    return localized(category) if category else str(category_id)
+
+
 def change_rows(event) -> list[tuple[str, str, str]]:
-    """(field, before, after) for each field the event names, formatted for reading."""
+    """(field, before, after) for each field the event names, formatted for reading.
+
+    A new record (nothing before) lists only the fields it was given a value for.
+    """
     before, after = event.before or {}, event.after or {}
     fields = list(after) + [f for f in before if f not in after]
+    if not before:
+        fields = [f for f in fields if after.get(f) not in (None, "", False)]
     return [(str(FIELDS.get(f, f)), _value(f, before.get(f)) if f in before else "",
              _value(f, after.get(f)) if f in after else "") for f in fields]
