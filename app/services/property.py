@@ -43,43 +43,20 @@ def find(text: str, limit: int = 12) -> list[Match]:
         return []
     key = query_key(text)
     resident_hits: dict[int, list[int]] = {}
-    if is_phone_like(text):
-        digits = re.sub(r"\D", "", text)
-        rows = db.session.execute(
-            select(Resident.unit_id, Resident.id).where(
-                Resident.active.is_(True),
-                or_(_digits_only(Resident.phone).contains(digits),
-                    _digits_only(Resident.phone2).contains(digits)))
-            .limit(limit)).all()
-        for unit_id, rid in rows:
-            resident_hits.setdefault(unit_id, []).append(rid)
-        unit_ids = list(resident_hits)
-        if key is not None and "-" in key:
-            # "12-1-1502" has as many digits as a landline: it may be a unit too, listed first.
-            by_key = list(db.session.scalars(
-                select(Unit.id).where(_key_filter(key)).order_by(Unit.search_key).limit(limit)))
-            unit_ids = (by_key + [u for u in unit_ids if u not in by_key])[:limit]
-    elif key is not None:
+    unit_ids: list[int] = []
+    if key is not None and (not is_phone_like(text) or "-" in key):
+        # "12-1-1502" has as many digits as a landline: it may be a unit, listed first.
         unit_ids = list(db.session.scalars(
             select(Unit.id).where(_key_filter(key)).order_by(Unit.search_key).limit(limit)))
-        if is_phone_tail(text) and len(unit_ids) < limit:
-            # "6473" may be the end of a phone number (尾号): those residents follow the units.
-            rows = db.session.execute(
-                select(Resident.unit_id, Resident.id).where(
-                    Resident.active.is_(True),
-                    or_(_digits_only(Resident.phone).endswith(text),
-                        _digits_only(Resident.phone2).endswith(text)))
-                .limit(limit)).all()
-            for unit_id, rid in rows:
-                resident_hits.setdefault(unit_id, []).append(rid)
-            unit_ids = (unit_ids + [u for u in resident_hits if u not in unit_ids])[:limit]
-    else:
-        rows = db.session.execute(
-            select(Resident.unit_id, Resident.id).where(
-                Resident.active.is_(True), Resident.name.contains(text)).limit(limit)).all()
-        for unit_id, rid in rows:
-            resident_hits.setdefault(unit_id, []).append(rid)
-        unit_ids = list(resident_hits)
+    if is_phone_like(text):
+        digits = re.sub(r"\D", "", text)
+        resident_hits = _residents_where(_phone_matches(lambda col: col.contains(digits)), limit)
+    elif is_phone_tail(text) and len(unit_ids) < limit:
+        # "6473" may be the end of a phone number (尾号): those residents follow the units.
+        resident_hits = _residents_where(_phone_matches(lambda col: col.endswith(text)), limit)
+    elif key is None:
+        resident_hits = _residents_where(Resident.name.contains(text), limit)
+    unit_ids = (unit_ids + [u for u in resident_hits if u not in unit_ids])[:limit]
     if not unit_ids:
         return []
     units = db.session.scalars(
@@ -94,6 +71,21 @@ def find(text: str, limit: int = 12) -> list[Match]:
         current.sort(key=lambda r: (r.id not in hits, r.kind != ResidentKind.OWNER, r.id))
         out.append(Match(unit, current))
     return out
+
+
+def _residents_where(condition, limit: int) -> dict[int, list[int]]:
+    """Current residents matching `condition`, as {unit id: [resident ids]} in query order."""
+    hits: dict[int, list[int]] = {}
+    rows = db.session.execute(select(Resident.unit_id, Resident.id)
+                              .where(Resident.active.is_(True), condition).limit(limit))
+    for unit_id, resident_id in rows:
+        hits.setdefault(unit_id, []).append(resident_id)
+    return hits
+
+
+def _phone_matches(test):
+    """`test` applied to either phone, separators ignored."""
+    return or_(test(_digits_only(Resident.phone)), test(_digits_only(Resident.phone2)))
 
 
 def _digits_only(column):
