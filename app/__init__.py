@@ -14,6 +14,8 @@ def create_app(config_class: type = Config) -> Flask:
     app = Flask(__name__, template_folder="../templates", static_folder="../static",
                 instance_path=str(config_class.INSTANCE_PATH))
     app.config.from_object(config_class)
+    from app.web.args import BoundedIntConverter
+    app.url_map.converters["int"] = BoundedIntConverter  # before any route is added
     config_class.INSTANCE_PATH.mkdir(parents=True, exist_ok=True)  # the SQLite file lives here
     app.json.ensure_ascii = False  # |tojson in pages (the audit trail) shows 刘芳, not \u5218\u82b3
     if not app.config.get("SECRET_KEY"):

@@ -24,17 +24,17 @@ def query_key(text: str) -> str | None:
     Letters count (A栋, B座): they are part of building and unit numbers. Returns None when
     the text holds no digit at all (then it is a name search).
     """
-    if not any(c.isdigit() for c in text):
+    if not any(c in "0123456789" for c in text):  # "²" is a digit to Python, not to a clerk
         return None
     return "-".join(_GROUPS.findall(text)).lower()
 
 
 def is_phone_tail(text: str) -> bool:
     """Four to six digits: the end of a phone number (尾号) as much as a unit number."""
-    return text.isdigit() and 4 <= len(text) <= 6
+    return text.isascii() and text.isdigit() and 4 <= len(text) <= 6
 
 
 def is_phone_like(text: str) -> bool:
     """Seven or more digits and nothing else but separators: search phones."""
     digits = re.sub(r"[\s\-+()]", "", text)
-    return digits.isdigit() and len(digits) >= 7
+    return digits.isascii() and digits.isdigit() and len(digits) >= 7

@@ -9,7 +9,7 @@ class DomainError(Exception):
     """
 
     def __init__(self, message, field: str | None = None):
-        super().__init__(str(message))
+        super().__init__(message)  # lazy: translated when shown, not while a session is failing
         self.message = message
         self.field = field
 

@@ -66,7 +66,7 @@ def authenticate(username: str, password: str) -> User:
 
 
 def _clean_roles(roles: Iterable[str]) -> list[str]:
-    chosen = [Role(r).value for r in roles]
+    chosen = list(dict.fromkeys(Role(r).value for r in roles))  # each role once, in order
     if not chosen:
         raise DomainError(_l("Give the account at least one role."), "roles")
     return chosen

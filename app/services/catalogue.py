@@ -65,6 +65,7 @@ def start_draft(actor: User) -> PriceList:
     try:
         db.session.flush()
     except IntegrityError:  # someone opened one at the same moment; the database kept theirs
+        db.session.rollback()
         raise Conflict(_l("A draft is already open; continue that one."))
     record("pricelist.draft", "price_list", draft.id, f"v{base.number}" if base else "",
            after={"based_on": base.number if base else None}, actor_id=actor.id)
@@ -72,8 +73,19 @@ def start_draft(actor: User) -> PriceList:
 
 
 def _require_draft(price_list: PriceList) -> None:
+    """The list must still be a draft in the database, not only in this request's copy.
+
+    The conditional UPDATE also locks the draft's row, so a change and an approval made at
+    the same moment run one after the other: an item is never changed after approval.
+    """
     if not price_list.is_draft:
         raise DomainError(_l("An approved price list is frozen; open a draft to change it."))
+    still = db.session.execute(
+        PriceList.__table__.update()
+        .where(PriceList.id == price_list.id, PriceList.status == ListStatus.DRAFT)
+        .values(status=ListStatus.DRAFT.value))
+    if still.rowcount != 1:
+        raise Conflict(_l("This draft was approved or discarded meanwhile."))
 
 
 @dataclass
@@ -178,6 +190,7 @@ def approve(draft: PriceList, effective: date, actor: User, note: str = "") -> P
                     effective_date=effective, approved_by_id=actor.id,
                     approved_at=datetime.now(timezone.utc), note=note.strip()[:500]))
     except IntegrityError:  # another approval took this number at the same moment
+        db.session.rollback()
         raise Conflict(_l("This draft was approved or discarded meanwhile."))
     if done.rowcount != 1:
         raise Conflict(_l("This draft was approved or discarded meanwhile."))

@@ -55,7 +55,7 @@ def find(text: str, limit: int = 12) -> list[Match]:
         # "6473" may be the end of a phone number (尾号): those residents follow the units.
         resident_hits = _residents_where(_phone_matches(lambda col: col.endswith(text)), limit)
     elif key is None:
-        resident_hits = _residents_where(Resident.name.contains(text), limit)
+        resident_hits = _residents_where(Resident.name.contains(text, autoescape=True), limit)
     unit_ids = (unit_ids + [u for u in resident_hits if u not in unit_ids])[:limit]
     if not unit_ids:
         return []
@@ -361,7 +361,7 @@ def _import_row(row, buildings, units, seen_residents, result: ImportResult) -> 
     entrance_text = row.get("entrance", "").removesuffix("单元").strip()
     entrance = None
     if entrance_text:
-        if not entrance_text.isdigit():
+        if not (entrance_text.isascii() and entrance_text.isdigit()) or len(entrance_text) > 2:
             raise DomainError(_l("The entrance must be a number: %(value)s", value=entrance_text))
         entrance = int(entrance_text)
     number = row.get("unit", "")

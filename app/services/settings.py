@@ -1,7 +1,7 @@
 """The property's details (name, address, phone, time zone, currency)."""
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import available_timezones
 
 from flask import g, has_request_context
 from flask_babel import lazy_gettext as _l
@@ -30,9 +30,7 @@ def property_settings() -> PropertySettings:
 
 def update_settings(**values) -> PropertySettings:
     """Save the property's details. Raises DomainError for an unknown time zone or currency."""
-    try:
-        ZoneInfo(values["timezone"])
-    except (ZoneInfoNotFoundError, ValueError, KeyError):
+    if values.get("timezone") not in available_timezones():  # "Asia" alone is a folder, not a zone
         raise DomainError(_l("Unknown time zone. Use a name such as Asia/Shanghai."), "timezone")
     currency = values.get("currency", "").upper()
     if len(currency) != 3 or not currency.isalpha():
@@ -49,7 +47,7 @@ def update_settings(**values) -> PropertySettings:
         setattr(row, key, values[key])
     db.session.flush()
     b, a = changes(before, snapshot(row, FIELDS))
-    record("settings.update", "settings", row.id, "property settings", before=b, after=a)
+    record("settings.update", "settings", row.id, row.name, before=b, after=a)
     if has_request_context():
         g.property_settings = row
     return row

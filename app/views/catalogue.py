@@ -17,6 +17,7 @@ from app.services import catalogue as cat
 from app.services.catalogue import ItemInput
 from app.services.notice import notice_context
 from app.services.pdf import render_document_html, render_pdf
+from app.web.args import int_arg
 from app.web.forms import form_status, save_form
 from app.web.guards import require
 from app.web.render import page_or_partial
@@ -89,7 +90,7 @@ def version(number: int):
 
 
 def _notice_list() -> PriceList:
-    number = request.args.get("version", type=int)
+    number = int_arg("version")
     price_list = _version_or_404(number) if number else cat.in_force()
     if price_list is None:
         abort(404)
@@ -176,8 +177,8 @@ def item_new():
     if draft is None:
         return redirect(url_for("catalogue.draft"))
     form = _item_form()
-    if request.method == "GET" and request.args.get("category", type=int):
-        form.category_id.data = request.args.get("category", type=int)
+    if request.method == "GET" and int_arg("category"):
+        form.category_id.data = int_arg("category")
     saved, _item = save_form(form, lambda: cat.add_item(draft, _item_input(form)))
     if saved:
         flash(_("Item added to the draft."), "success")

@@ -19,6 +19,7 @@ from app.services import audit as audit_trail
 from app.services.overview import price_list_status, property_counts, recent_audit
 from app.services.settings import FIELDS as SETTINGS_FIELDS
 from app.services.settings import property_settings, update_settings
+from app.web.args import parse_int
 from app.web.audit_labels import ACTIONS
 from app.web.forms import form_status, save_form
 from app.web.guards import require
@@ -120,18 +121,22 @@ def staff_active(user_id: int):
 def audit():
     """The audit trail, newest first, filtered by person, record type, action and days."""
     args = request.args
-    page = max(1, args.get("page", 1, type=int) or 1)
+    page = parse_int(args.get("page"), maximum=100_000) or 1
     events, has_more = audit_trail.search(_audit_filter(args), property_settings().timezone, page)
     people = db.session.scalars(select(User).order_by(User.username)).all()
     return page_or_partial("manage/audit.html", "manage/_audit_rows.html",
                            events=events, has_more=has_more, page=page, args=args, people=people,
+                           filter_args={k: args[k] for k in AUDIT_FILTER_KEYS if args.get(k)},
                            entity_types=audit_trail.entity_types(), actions=list(ACTIONS))
+
+
+AUDIT_FILTER_KEYS = ("actor", "entity", "action", "entity_id", "start", "end")
 
 
 def _audit_filter(args) -> audit_trail.AuditFilter:
     """The filter from the query string; anything malformed is simply not applied."""
     def number(key):
-        return int(args[key]) if args.get(key, "").isdigit() else None
+        return parse_int(args.get(key))
 
     def day(key):
         try:

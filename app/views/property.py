@@ -11,6 +11,7 @@ from app.extensions import db
 from app.forms.property import BuildingForm, ImportForm, ResidentForm, UnitForm
 from app.models import Building, Resident, Unit
 from app.services import property as prop
+from app.web.args import int_arg
 from app.web.forms import form_errors_from, form_status, save_form
 from app.web.guards import require
 from app.web.render import page_or_partial
@@ -32,7 +33,7 @@ def find():
 def units():
     """Every unit of one building, with how many residents each has."""
     buildings = prop.buildings()
-    chosen = request.args.get("building", type=int)
+    chosen = int_arg("building")
     building = next((b for b in buildings if b.id == chosen), buildings[0] if buildings else None)
     units, counts = prop.building_units(building) if building else ([], {})
     return render_template("property/units.html", buildings=buildings, building=building,
@@ -94,7 +95,7 @@ def unit_new():
     """Add a unit to a building."""
     form = _unit_form()
     if request.method == "GET":
-        form.building_id.data = request.args.get("building", type=int)
+        form.building_id.data = int_arg("building")
     saved, unit = save_form(form, lambda: prop.create_unit(**_unit_fields(form)))
     if saved:
         flash(_("Unit %(label)s added.", label=unit.label), "success")

@@ -86,6 +86,11 @@ def _value(field: str, value: Any) -> str:
         return str(DEPARTMENT_LABELS.get(value, value))
     if field == "category_id":
         return _category_name(value)
+    if field == "locked_until" and isinstance(value, str):
+        from datetime import datetime
+
+        from app.web.filters import local_time
+        return local_time(datetime.fromisoformat(value))
     if isinstance(value, list):
         return ", ".join(map(str, value))
     return str(value)
@@ -106,7 +111,7 @@ def change_rows(event) -> list[tuple[str, str, str]]:
     """
     before, after = event.before or {}, event.after or {}
     fields = list(after) + [f for f in before if f not in after]
-    if not before:
-        fields = [f for f in fields if after.get(f) not in (None, "", False)]
+    if not before:  # zero is a value worth showing; False and empty are not
+        fields = [f for f in fields if after.get(f) is not False and after.get(f) not in (None, "")]
     return [(str(FIELDS.get(f, f)), _value(f, before.get(f)) if f in before else "",
              _value(f, after.get(f)) if f in after else "") for f in fields]

@@ -4,8 +4,10 @@ from __future__ import annotations
 from flask import render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from app.domain.errors import Conflict, DomainError
 from app.extensions import db, htmx
 
 MESSAGES = {
@@ -34,6 +36,20 @@ def register_error_handlers(app) -> None:
         from flask_babel import gettext as _
         return _render(400, _("The form had expired or was not sent from this site. "
                               "Reload the page and try again."))
+
+    @app.errorhandler(DomainError)
+    def broken_rule(exc: DomainError):
+        """A rule broken by an action without a form (a button): its message on a 409/422 page."""
+        return _render(409 if isinstance(exc, Conflict) else 422, str(exc.message))
+
+    @app.errorhandler(IntegrityError)
+    @app.errorhandler(OperationalError)
+    def write_clash(exc):
+        """Two people saving the same thing at once, outside a form: a plain 409, never a 500."""
+        from app.web.forms import is_write_clash
+        if not is_write_clash(exc):
+            return unexpected(exc)
+        return _render(409)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

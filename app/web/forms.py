@@ -4,8 +4,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError, OperationalError
+
 from app.domain.errors import DomainError
 from app.extensions import db
+
+SAVED_MEANWHILE = _l("Someone else saved a change here at the same moment. "
+                     "Check what is shown now and save again.")
+
+
+def is_write_clash(exc: Exception) -> bool:
+    """A unique key taken, or (SQLite) the database busy with another writer, at this moment."""
+    return isinstance(exc, IntegrityError) or (
+        isinstance(exc, OperationalError) and "locked" in str(exc.orig).lower())
 
 
 def form_errors_from(error: DomainError, form) -> None:
@@ -27,11 +39,18 @@ def save_form(form, action: Callable[[], Any]) -> tuple[bool, Any]:
         return False, None
     try:
         result = action()
+        db.session.commit()
     except DomainError as err:
         db.session.rollback()
         form_errors_from(err, form)
         return False, None
-    db.session.commit()
+    except (IntegrityError, OperationalError) as exc:
+        # The services check first; a clash left over is a race the database settled.
+        if not is_write_clash(exc):
+            raise
+        db.session.rollback()
+        form.form_errors.append(SAVED_MEANWHILE)
+        return False, None
     return True, result
 
 

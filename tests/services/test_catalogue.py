@@ -401,3 +401,31 @@ def test_approving_frees_the_draft_lock_for_the_next_draft(db):
     db.session.commit()
     assert draft.draft_lock is None
     assert cat.start_draft(manager).draft_lock is True
+
+
+def test_an_item_change_after_approval_elsewhere_is_refused_and_the_version_stays(app, db):
+    """This request loaded the draft; meanwhile the manager approved it in another request.
+    The change must not reach the approved version (on SQLite the database may refuse the
+    stale writer itself, which the views turn into the same 'saved meanwhile' message)."""
+    from sqlalchemy.exc import OperationalError
+
+    from app.models import User
+    from app.web.forms import is_write_clash
+    manager = factories.user("manager")
+    factories.price_list(manager, number=1)
+    draft = cat.start_draft(manager)
+    db.session.commit()
+    item = draft.items[0]
+    assert item.price_list.is_draft  # as this request saw it
+    with app.app_context():  # another request, its own session
+        cat.approve(cat.current_draft(), cat._today(), db.session.get(User, manager.id))
+        db.session.commit()
+    data = ItemInput(category_id=item.category_id, name_zh=item.name_zh, name_en=item.name_en,
+                     unit=item.unit, price_min_fen=99900, price_max_fen=99900,
+                     by_workload=False, free=False, department=item.department)
+    with pytest.raises((Conflict, OperationalError)) as caught:
+        cat.update_item(item, data)
+    assert isinstance(caught.value, Conflict) or is_write_clash(caught.value)
+    db.session.rollback()
+    approved = db.session.scalar(select(PriceList).where(PriceList.number == 2))
+    assert [i.price_min_fen for i in approved.items if i.code == item.code] == [3000]
