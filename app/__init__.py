@@ -108,6 +108,8 @@ def _register_template_globals(app: Flask) -> None:
 
     from app.domain.permissions import Perm
     from app.services.settings import property_settings
+    from app.services.slips import action_label as slip_action_label
+    from app.services.slips import state_label
     from app.web.audit_labels import action_label, change_rows, entity_label
     from app.web.guards import active_role, can, home_url
     from app.web.nav import ROLE_LABELS, nav_items
@@ -118,11 +120,24 @@ def _register_template_globals(app: Flask) -> None:
                                  role_labels=ROLE_LABELS,
                                  current_locale=lambda: str(get_locale()),
                                  action_label=action_label, entity_label=entity_label,
-                                 change_rows=change_rows)
+                                 change_rows=change_rows, state_label=state_label,
+                                 slip_action_label=slip_action_label)
 
 
 def _register_blueprints(app: Flask) -> None:
-    from app.views import auth, cashier, catalogue, desk, field, manage, property, supervise
+    from app.views import (
+        auth,
+        cashier,
+        catalogue,
+        desk,
+        field,
+        live,
+        manage,
+        property,
+        slips,
+        supervise,
+    )
 
-    for module in (auth, desk, supervise, field, cashier, manage, property, catalogue):
+    for module in (auth, desk, supervise, field, cashier, manage, property, catalogue, slips,
+                   live):
         app.register_blueprint(module.bp)

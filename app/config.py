@@ -48,6 +48,12 @@ class Config:
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15
     TRUST_PROXY = os.environ.get("TRUST_PROXY", "0") == "1"
+    # Live screens: how long one wait request is held, and how often each process looks.
+    LIVE_WAIT_SECONDS = float(os.environ.get("PSD_LIVE_WAIT", "25"))
+    LIVE_TICK_SECONDS = float(os.environ.get("PSD_LIVE_TICK", "0.25"))
+    PHOTO_MAX_BYTES = 6 * 1024 * 1024
+    # Urgent slips: the worker must be at the door this many minutes after the call.
+    URGENT_RESPONSE_MINUTES = 30
 
 
 class TestConfig(Config):
@@ -56,3 +62,4 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     # CSRF stays on in tests: the suite sends real tokens, like a browser does.
     WTF_CSRF_ENABLED = True
+    LIVE_WAIT_SECONDS = 0  # the test client answers a wait at once; browser tests set their own

@@ -55,3 +55,26 @@ def price_list(by: User, *, number: int = 1, effective: date = date(2026, 1, 1),
     db.session.add(pl)
     db.session.flush()
     return pl
+
+
+def slip(clerk: User | None = None, *, unit_=None, lines=None, urgent: bool = False,
+         free: bool = False, pl: PriceList | None = None, window=None, **kw):
+    """An open slip quoted from `pl` (or a new approved list): one unclog-a-drain by default."""
+    from datetime import datetime, timedelta, timezone
+
+    from app.services import slips as svc
+    clerk = clerk or user("clerk")
+    pl = pl or db.session.scalar(
+        __import__("sqlalchemy").select(PriceList).where(PriceList.status == ListStatus.APPROVED)
+        .order_by(PriceList.number.desc())) or price_list(clerk)
+    u = unit_ or unit(number=str(1000 + next(_seq)))
+    if lines is None:
+        lines = [svc.LineRequest(pl.items[0].id, 1, None)]
+    if window is None:
+        start = datetime.now(timezone.utc) + timedelta(hours=1)
+        window = (start, start + timedelta(hours=2))
+    req = svc.SlipRequest(unit=u, lines=lines, urgent=urgent, free=free,
+                          window_start=window[0], window_end=window[1],
+                          contact_name=kw.pop("contact_name", "张伟"),
+                          contact_phone=kw.pop("contact_phone", "13800001111"), **kw)
+    return svc.open_slip(req, clerk, pl)

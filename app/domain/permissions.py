@@ -27,6 +27,11 @@ class Perm(StrEnum):
     STAFF_MANAGE = "staff_manage"          # create staff, set roles, reset passwords
     AUDIT_VIEW = "audit_view"              # browse the audit trail
     SETTINGS_EDIT = "settings_edit"        # the property's name, address, time zone...
+    RECEPTION = "reception"                # keep the reception log, open slips, add a caller
+    SLIP_VIEW = "slip_view"                # any slip's page and timeline, the slip list
+    SLIP_PRINT = "slip_print"              # print a slip's two copies
+    CARD_PRINT = "card_print"              # print the nobody-home card (workers: own slips)
+    LIVE = "live"                          # wait for changes to show on an open screen
 
 
 _ALL = frozenset(Role)
@@ -48,6 +53,11 @@ GRANTS: dict[Perm, frozenset[Role]] = {
     Perm.STAFF_MANAGE: frozenset({Role.MANAGER}),
     Perm.AUDIT_VIEW: frozenset({Role.MANAGER}),
     Perm.SETTINGS_EDIT: frozenset({Role.MANAGER}),
+    Perm.RECEPTION: frozenset({Role.CLERK}),
+    Perm.SLIP_VIEW: _OFFICE,
+    Perm.SLIP_PRINT: frozenset({Role.CLERK, Role.SUPERVISOR, Role.MANAGER}),
+    Perm.CARD_PRINT: frozenset({Role.CLERK, Role.SUPERVISOR, Role.WORKER}),
+    Perm.LIVE: _ALL,
 }
 
 

@@ -1,11 +1,16 @@
 """All models, imported here so Alembic and the app see the whole schema."""
 from app.models.audit import AuditEvent
 from app.models.catalogue import Category, ListStatus, PriceItem, PriceList
+from app.models.counters import LiveStamp, NumberSequence
 from app.models.property import Building, Resident, ResidentKind, Unit
+from app.models.reception import Channel, ContactKind, ReceptionEntry
 from app.models.settings import PropertySettings
+from app.models.slips import Slip, SlipEvent, SlipLine, SlipPhoto
 from app.models.users import User, UserRole
 
 __all__ = [
     "AuditEvent", "Building", "Category", "ListStatus", "PriceItem", "PriceList",
     "PropertySettings", "Resident", "ResidentKind", "Unit", "User", "UserRole",
+    "LiveStamp", "NumberSequence", "Channel", "ContactKind", "ReceptionEntry",
+    "Slip", "SlipEvent", "SlipLine", "SlipPhoto",
 ]

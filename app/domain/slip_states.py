@@ -1,0 +1,160 @@
+"""The service slip's life, as data: which action moves a slip from which state to which,
+and who may take it. Every state change in the app goes through `app.services.slips.act`,
+which reads only this table; templates show the buttons `allowed_actions` returns.
+
+The settlement states (settled, on account, closed) join this table with the money work;
+they follow `handed_back`.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+
+from app.domain.roles import Role
+
+
+class State(StrEnum):
+    REGISTERED = "registered"        # 已登记: opened at the desk, waiting for a worker
+    DISPATCHED = "dispatched"        # 已派工: a worker and a time are set
+    ACCEPTED = "accepted"            # 已接单: the worker took it
+    ON_SITE = "on_site"              # 已到场: checked in at the door
+    AWAITING_PRICE = "awaiting_price"  # 待审批: a fee outside the list waits for the supervisor
+    IN_PROGRESS = "in_progress"      # 施工中: the resident agreed the fee; work under way
+    COMPLETED = "completed"          # 已完工: the resident signed acceptance
+    HANDED_BACK = "handed_back"      # 已返单: the slip is back at the desk
+    NOBODY_HOME = "nobody_home"      # 无人在家: waits for a new time with the resident
+    CANCELLED = "cancelled"          # 已取消 (with a reason; only before work starts)
+    DISPUTED = "disputed"            # 有争议: the supervisor takes it up
+
+
+class Action(StrEnum):
+    DISPATCH = "dispatch"
+    REASSIGN = "reassign"
+    UNASSIGN = "unassign"
+    ACCEPT = "accept"
+    CHECK_IN = "check_in"
+    NOBODY_HOME = "nobody_home"
+    RESCHEDULE = "reschedule"
+    APPROVE_QUOTE = "approve_quote"    # approve an out-of-range or workload price quoted at the desk
+    CONFIRM_FEE = "confirm_fee"
+    REQUEST_PRICE = "request_price"
+    APPROVE_PRICE = "approve_price"
+    REJECT_PRICE = "reject_price"
+    COMPLETE = "complete"
+    HAND_BACK = "hand_back"
+    CANCEL = "cancel"
+    DISPUTE = "dispute"
+    RESOLVE = "resolve"
+
+
+S, A = State, Action
+
+# TRANSITIONS[state][action] -> the state it leads to. Nothing else is legal.
+TRANSITIONS: dict[State, dict[Action, State]] = {
+    S.REGISTERED: {A.DISPATCH: S.DISPATCHED, A.APPROVE_QUOTE: S.REGISTERED,
+                   A.CANCEL: S.CANCELLED},
+    S.DISPATCHED: {A.ACCEPT: S.ACCEPTED, A.CHECK_IN: S.ON_SITE, A.NOBODY_HOME: S.NOBODY_HOME,
+                   A.REASSIGN: S.DISPATCHED, A.UNASSIGN: S.REGISTERED,
+                   A.APPROVE_QUOTE: S.DISPATCHED, A.CANCEL: S.CANCELLED},
+    S.ACCEPTED: {A.CHECK_IN: S.ON_SITE, A.NOBODY_HOME: S.NOBODY_HOME,
+                 A.REASSIGN: S.DISPATCHED, A.UNASSIGN: S.REGISTERED,
+                 A.APPROVE_QUOTE: S.ACCEPTED, A.CANCEL: S.CANCELLED},
+    S.NOBODY_HOME: {A.DISPATCH: S.DISPATCHED, A.RESCHEDULE: S.REGISTERED,
+                    A.APPROVE_QUOTE: S.NOBODY_HOME, A.CANCEL: S.CANCELLED},
+    S.ON_SITE: {A.CONFIRM_FEE: S.IN_PROGRESS, A.REQUEST_PRICE: S.AWAITING_PRICE,
+                A.CANCEL: S.CANCELLED},
+    S.AWAITING_PRICE: {A.APPROVE_PRICE: S.IN_PROGRESS, A.REJECT_PRICE: S.ON_SITE,
+                       A.CANCEL: S.CANCELLED},
+    S.IN_PROGRESS: {A.COMPLETE: S.COMPLETED, A.DISPUTE: S.DISPUTED},
+    S.COMPLETED: {A.HAND_BACK: S.HANDED_BACK, A.DISPUTE: S.DISPUTED},
+    S.HANDED_BACK: {A.DISPUTE: S.DISPUTED},
+    S.DISPUTED: {A.RESOLVE: S.COMPLETED},
+    S.CANCELLED: {},
+}
+
+_DESK = frozenset({Role.CLERK, Role.SUPERVISOR})
+_BOARD = frozenset({Role.SUPERVISOR})
+_FIELD = frozenset({Role.WORKER})
+
+# Who may take each action. Worker actions also need the slip to be assigned to them.
+ACTION_ROLES: dict[Action, frozenset[Role]] = {
+    A.DISPATCH: _BOARD, A.REASSIGN: _BOARD, A.UNASSIGN: _BOARD,
+    A.APPROVE_QUOTE: _BOARD, A.APPROVE_PRICE: _BOARD, A.REJECT_PRICE: _BOARD,
+    A.RESOLVE: _BOARD,
+    A.ACCEPT: _FIELD, A.CHECK_IN: _FIELD, A.NOBODY_HOME: _FIELD, A.CONFIRM_FEE: _FIELD,
+    A.REQUEST_PRICE: _FIELD, A.COMPLETE: _FIELD,
+    A.RESCHEDULE: _DESK, A.HAND_BACK: _DESK,
+    A.CANCEL: frozenset({Role.CLERK, Role.SUPERVISOR, Role.WORKER}),
+    A.DISPUTE: frozenset({Role.CLERK, Role.SUPERVISOR, Role.WORKER}),
+}
+
+# Taken by a worker only on a slip assigned to them.
+ASSIGNEE_ONLY = frozenset({Role.WORKER})
+
+# Work has not started in these states: the only ones a slip may be cancelled from.
+BEFORE_WORK = frozenset({S.REGISTERED, S.DISPATCHED, S.ACCEPTED, S.NOBODY_HOME, S.ON_SITE,
+                         S.AWAITING_PRICE})
+# The worker has not reached the door yet: the SLA clock runs on response in these.
+WAITING_RESPONSE = frozenset({S.REGISTERED, S.DISPATCHED, S.ACCEPTED})
+# On someone's hands today: the board's lanes and the worker's list.
+OPEN = frozenset(S) - {S.HANDED_BACK, S.CANCELLED}
+# Actions that need a note (a reason) to be legal.
+NEEDS_NOTE = frozenset({A.CANCEL, A.DISPUTE, A.REJECT_PRICE, A.RESOLVE})
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting, as the rules see them: their id and the roles they hold."""
+
+    id: int
+    roles: frozenset[Role]
+
+
+def next_state(state: State | str, action: Action | str) -> State | None:
+    """Where `action` leads from `state`, or None when it is not legal there."""
+    return TRANSITIONS[State(state)].get(Action(action))
+
+
+def may(actor: Actor, action: Action | str, state: State | str, worker_id: int | None) -> bool:
+    """True when the action is legal from the state and the actor holds a role for it.
+
+    A role in ASSIGNEE_ONLY counts only when the slip is assigned to this actor.
+    """
+    action = Action(action)
+    if next_state(state, action) is None:
+        return False
+    for role in ACTION_ROLES[action] & actor.roles:
+        if role not in ASSIGNEE_ONLY or worker_id == actor.id:
+            return True
+    return False
+
+
+def allowed_actions(actor: Actor, state: State | str, worker_id: int | None,
+                    among: Iterable[Action] | None = None) -> list[Action]:
+    """The legal next actions for this actor, in the table's order."""
+    actions = TRANSITIONS[State(state)].keys() if among is None else among
+    return [a for a in actions if may(actor, a, state, worker_id)]
+
+
+STATE_LABELS = {
+    S.REGISTERED: _l("Registered"), S.DISPATCHED: _l("Dispatched"),
+    S.ACCEPTED: _l("Accepted"), S.ON_SITE: _l("On site"),
+    S.AWAITING_PRICE: _l("Price awaiting approval"), S.IN_PROGRESS: _l("In progress"),
+    S.COMPLETED: _l("Completed"), S.HANDED_BACK: _l("Handed back"),
+    S.NOBODY_HOME: _l("Nobody home"), S.CANCELLED: _l("Cancelled"),
+    S.DISPUTED: _l("Disputed"),
+}
+
+ACTION_LABELS = {
+    A.DISPATCH: _l("Dispatch"), A.REASSIGN: _l("Reassign"), A.UNASSIGN: _l("Take back"),
+    A.ACCEPT: _l("Accept job"), A.CHECK_IN: _l("Check in"), A.NOBODY_HOME: _l("Nobody home"),
+    A.RESCHEDULE: _l("New time agreed"), A.APPROVE_QUOTE: _l("Approve quoted price"),
+    A.CONFIRM_FEE: _l("Resident agrees the fee"), A.REQUEST_PRICE: _l("Ask supervisor"),
+    A.APPROVE_PRICE: _l("Approve price"), A.REJECT_PRICE: _l("Refuse price"),
+    A.COMPLETE: _l("Complete"), A.HAND_BACK: _l("Slip handed back"),
+    A.CANCEL: _l("Cancel slip"), A.DISPUTE: _l("Mark disputed"), A.RESOLVE: _l("Resolve"),
+    "open": _l("Opened"),
+}

@@ -1,0 +1,621 @@
+"""The service slip's verbs: open it, move it through its states, and read it for the screens.
+
+Every state change goes through `act()`, which asks the table in app.domain.slip_states,
+appends the slip's history, writes the audit trail and tells open screens. Services flush;
+the view commits.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.domain.errors import Conflict, DomainError
+from app.domain.roles import Role
+from app.domain.slip_states import (
+    NEEDS_NOTE,
+    OPEN,
+    WAITING_RESPONSE,
+    Action,
+    Actor,
+    State,
+    allowed_actions,
+    may,
+    next_state,
+)
+from app.extensions import db
+from app.models._types import utcnow
+from app.models.catalogue import PriceItem, PriceList
+from app.models.property import Resident, Unit
+from app.models.reception import ReceptionEntry
+from app.models.slips import Slip, SlipEvent, SlipLine
+from app.models.users import User, UserRole
+from app.services import live
+from app.services.audit import record
+from app.services.numbering import slip_number
+from app.services.settings import property_settings
+
+MAX_QUANTITY = 999
+MAX_LINES = 30
+
+
+def actor_of(user: User) -> Actor:
+    return Actor(user.id, frozenset(Role(r) for r in user.roles))
+
+
+def zone() -> ZoneInfo:
+    return ZoneInfo(property_settings().timezone)
+
+
+def local_today() -> date:
+    return datetime.now(zone()).date()
+
+
+# ---- opening a slip ----------------------------------------------------------------------
+
+@dataclass
+class LineRequest:
+    """One line as the clerk entered it: an item of the list in force, how many, what price."""
+
+    item_id: int
+    quantity: int = 1
+    price_fen: int | None = None  # None: the list price (the lowest of a range)
+
+
+@dataclass
+class SlipRequest:
+    unit: Unit
+    resident: Resident | None = None
+    contact_name: str = ""
+    contact_phone: str = ""
+    request: str = ""
+    notes: str = ""
+    urgent: bool = False
+    free: bool = False
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    lines: list[LineRequest] = field(default_factory=list)
+    reception: ReceptionEntry | None = None
+
+
+def quote_line(item: PriceItem, quantity: int, price_fen: int | None) -> SlipLine:
+    """Price one line from the approved list. Raises DomainError on the `lines` field.
+
+    A fixed item takes its list price; a range item takes a price inside its range; a price
+    outside the range, or a workload item without an agreed price inside its guide, is kept
+    and marked as waiting for the supervisor's approval.
+    """
+    if not 1 <= quantity <= MAX_QUANTITY:
+        raise DomainError(_l("Quantity must be between 1 and %(max)s.", max=MAX_QUANTITY),
+                          "lines")
+    spec = item.price
+    if spec.free:
+        if price_fen not in (None, 0):
+            raise DomainError(_l("%(name)s is free: it has no price.", name=item.name_zh),
+                              "lines")
+        price_fen = 0
+    elif price_fen is None:
+        price_fen = spec.min_fen or 0
+    if price_fen < 0:
+        raise DomainError(_l("A price cannot be negative."), "lines")
+    needs_approval = not spec.free and (spec.by_workload and spec.min_fen is None
+                                        or not spec.contains(price_fen))
+    return SlipLine(price_item_id=item.id, code=item.code, name_zh=item.name_zh,
+                    name_en=item.name_en, unit=item.unit, quantity=quantity,
+                    list_min_fen=spec.min_fen, list_max_fen=spec.max_fen,
+                    by_workload=spec.by_workload, free=spec.free, unit_price_fen=price_fen,
+                    needs_approval=needs_approval)
+
+
+def _check_window(start: datetime | None, end: datetime | None) -> None:
+    if (start is None) != (end is None):
+        raise DomainError(_l("Give both the start and the end of the time window."),
+                          "window_end")
+    if start is not None and end is not None and end <= start:
+        raise DomainError(_l("The time window must end after it starts."), "window_end")
+
+
+def open_slip(req: SlipRequest, actor: User, price_list: PriceList | None) -> Slip:
+    """Open a numbered slip quoted from the approved list in force. Raises DomainError.
+
+    A free repair gets a slip too, at zero. The slip keeps the list version it was quoted
+    from; the reception entry it came from records it in its follow-up column.
+    """
+    if price_list is None:
+        raise DomainError(_l("No approved price list is in force: a slip cannot be quoted."))
+    if not req.lines:
+        raise DomainError(_l("Add at least one item from the price list."), "lines")
+    if len(req.lines) > MAX_LINES:
+        raise DomainError(_l("A slip holds at most %(n)s items.", n=MAX_LINES), "lines")
+    if req.resident is not None and req.resident.unit_id != req.unit.id:
+        raise DomainError(_l("This resident does not live at that unit."), "resident_id")
+    _check_window(req.window_start, req.window_end)
+    items = {it.id: it for it in price_list.items}
+    lines = []
+    for line in req.lines:
+        item = items.get(line.item_id)
+        if item is None:
+            raise DomainError(_l("That item is not on the price list in force."), "lines")
+        price = 0 if req.free else line.price_fen
+        quoted = quote_line(item, line.quantity, price)
+        if req.free:  # covered by the management fee: the supervisor need not approve zero
+            quoted.unit_price_fen, quoted.needs_approval = 0, False
+        lines.append(quoted)
+    resident = req.resident
+    now = utcnow()
+    month = now.astimezone(zone()).strftime("%Y%m")
+    slip = Slip(number=slip_number(month), unit=req.unit, resident=resident,
+                contact_name=(req.contact_name or (resident.name if resident else "")).strip(),
+                contact_phone=(req.contact_phone or (resident.phone if resident else "")).strip(),
+                request=req.request.strip(), notes=req.notes.strip(), urgent=req.urgent,
+                free=req.free, window_start=req.window_start, window_end=req.window_end,
+                price_list=price_list, lines=lines, received_by=actor, reception=req.reception,
+                created_at=now, updated_at=now)
+    slip.quoted_total_fen = sum(line.amount_fen for line in lines)
+    slip.due_at = _due(slip, now)
+    db.session.add(slip)
+    if req.reception is not None and req.reception.closed_at is None:
+        req.reception.closed_at = now  # its follow-up column now holds this slip's number
+    db.session.flush()
+    _append(slip, "open", None, State.REGISTERED, actor.id, "", None, None)
+    record("slip.open", "slip", slip.id, slip.number,
+           after={"unit": req.unit.label, "total_fen": slip.quoted_total_fen,
+                  "urgent": slip.urgent})
+    live.changed()
+    return slip
+
+
+def _due(slip: Slip, now: datetime) -> datetime | None:
+    """When the worker must be at the door: urgent, 30 minutes; else the end of the window."""
+    if slip.urgent:
+        return now + timedelta(minutes=current_app.config["URGENT_RESPONSE_MINUTES"])
+    return slip.window_end
+
+
+# ---- the one way a slip changes state ----------------------------------------------------
+
+def act(slip: Slip, action: Action | str, user: User, *, note: str = "",
+        expected_version: int | None = None, request_key: str | None = None,
+        effect: Callable[[Slip], dict | None] | None = None) -> Slip:
+    """Take `action` on the slip: check the table and the person, apply, record. Raises.
+
+    `expected_version` is the version the person's screen showed: if the slip has moved on
+    since, nothing happens and they are told (Conflict). `request_key` makes a resent tap
+    (a phone back from a dead zone) a no-op. `effect` changes the slip's fields for this
+    action and returns what to keep in the history.
+    """
+    action = Action(action)
+    if request_key:
+        done = db.session.scalar(select(SlipEvent).where(SlipEvent.request_key == request_key))
+        if done is not None:
+            if done.slip_id != slip.id:
+                raise DomainError(_l("This request was already used for another slip."))
+            return slip  # already applied once: the phone is only resending it
+    if expected_version is not None and expected_version != slip.version:
+        raise Conflict(_l("Slip %(number)s changed since you opened it (now: %(state)s). "
+                          "Look at it again.", number=slip.number,
+                          state=state_label(slip.state)))
+    target = next_state(slip.state, action)
+    if target is None:
+        raise Conflict(_l("Slip %(number)s is %(state)s: “%(action)s” is not possible now.",
+                          number=slip.number, state=state_label(slip.state),
+                          action=action_label(action)))
+    if not may(actor_of(user), action, slip.state, slip.worker_id):
+        raise DomainError(_l("You may not do this on slip %(number)s.", number=slip.number))
+    note = (note or "").strip()
+    if action in NEEDS_NOTE and not note:
+        raise DomainError(_l("Give a reason."), "note")
+    before = slip.state
+    data = effect(slip) if effect else None
+    slip.state = target.value
+    slip.updated_at = utcnow()
+    try:
+        db.session.flush()  # the version check: a second writer at the same moment fails here
+    except StaleDataError:
+        raise Conflict(_l("Someone else changed slip %(number)s at the same moment. "
+                          "Look at it again.", number=slip.number))
+    _append(slip, action.value, before, target, user.id, note, data, request_key)
+    record(f"slip.{action.value}", "slip", slip.id, slip.number,
+           before={"state": before}, after={"state": target.value, **(data or {})})
+    live.changed()
+    return slip
+
+
+def _append(slip: Slip, action: str, before: str | None, to: State, actor_id: int, note: str,
+            data: dict | None, request_key: str | None) -> None:
+    db.session.add(SlipEvent(slip_id=slip.id, action=action, from_state=before,
+                             to_state=to.value, actor_id=actor_id, note=note, data=data,
+                             request_key=request_key or None))
+    db.session.flush()
+
+
+# ---- the actions, each a thin layer over act() -------------------------------------------
+
+def _worker(worker_id: int | None) -> User:
+    worker = db.session.get(User, worker_id) if worker_id else None
+    if worker is None or not worker.active or Role.WORKER.value not in worker.roles:
+        raise DomainError(_l("Choose a worker."), "worker_id")
+    return worker
+
+
+def dispatch(slip: Slip, user: User, worker_id: int | None, *, window_start=None,
+             window_end=None, expected_version: int | None = None, note: str = "") -> Slip:
+    """Assign a worker (first time, again after nobody home, or to someone else)."""
+    worker = _worker(worker_id)
+    if slip.state in (State.DISPATCHED, State.ACCEPTED):
+        action = Action.REASSIGN
+        if worker.id == slip.worker_id and window_start is None:
+            raise DomainError(_l("%(name)s already has this slip.", name=worker.full_name),
+                              "worker_id")
+    else:
+        action = Action.DISPATCH
+    _check_window(window_start, window_end)
+
+    def effect(s: Slip) -> dict:
+        previous = s.worker.full_name if s.worker else None
+        s.worker, s.dispatched_by = worker, user
+        if window_start is not None:
+            s.window_start, s.window_end = window_start, window_end
+        if s.state == State.NOBODY_HOME:
+            _resume_clock(s)
+        elif window_start is not None and not s.urgent:
+            s.due_at = window_end
+        return {"worker": worker.full_name, "previous": previous}
+
+    return act(slip, action, user, note=note, expected_version=expected_version, effect=effect)
+
+
+def unassign(slip: Slip, user: User, *, expected_version: int | None = None) -> Slip:
+    def effect(s: Slip) -> dict:
+        name = s.worker.full_name if s.worker else None
+        s.worker = None
+        return {"previous": name}
+    return act(slip, Action.UNASSIGN, user, expected_version=expected_version, effect=effect)
+
+
+def accept(slip: Slip, user: User, **kw) -> Slip:
+    return act(slip, Action.ACCEPT, user, **kw)
+
+
+def check_in(slip: Slip, user: User, *, damage_note: str = "", **kw) -> Slip:
+    """At the door: time stamped; damage seen before touching anything is noted."""
+    def effect(s: Slip) -> dict:
+        s.checked_in_at = utcnow()
+        if damage_note.strip():
+            s.damage_note = damage_note.strip()
+        return {"damage": s.damage_note} if s.damage_note else {}
+    return act(slip, Action.CHECK_IN, user, effect=effect, **kw)
+
+
+def nobody_home(slip: Slip, user: User, **kw) -> Slip:
+    """Nobody answered: the attempt is kept, the SLA clock pauses, the slip goes back."""
+    def effect(s: Slip) -> dict:
+        s.nobody_home_count += 1
+        s.paused_since = utcnow()
+        return {"attempt": s.nobody_home_count}
+    return act(slip, Action.NOBODY_HOME, user, effect=effect, **kw)
+
+
+def _resume_clock(s: Slip) -> None:
+    """A new time was agreed after nobody was home: the clock runs again from it."""
+    now = utcnow()
+    s.paused_since = None
+    if s.urgent and s.window_end is None:
+        s.due_at = now + timedelta(minutes=current_app.config["URGENT_RESPONSE_MINUTES"])
+    else:
+        s.due_at = s.window_end
+
+
+def reschedule(slip: Slip, user: User, window_start: datetime | None,
+               window_end: datetime | None, **kw) -> Slip:
+    """A new time agreed with the resident after nobody was home: back to the tray."""
+    if window_start is None:
+        raise DomainError(_l("Agree a new time window with the resident."), "window_start")
+    _check_window(window_start, window_end)
+
+    def effect(s: Slip) -> dict:
+        s.window_start, s.window_end, s.worker = window_start, window_end, None
+        _resume_clock(s)
+        return {"window_start": window_start.isoformat()}
+    return act(slip, Action.RESCHEDULE, user, effect=effect, **kw)
+
+
+def approve_quote(slip: Slip, user: User, **kw) -> Slip:
+    """The supervisor accepts the desk's out-of-range or workload prices as quoted."""
+    if not slip.needs_approval:
+        raise Conflict(_l("Slip %(number)s has no price waiting for approval.",
+                          number=slip.number))
+    return act(slip, Action.APPROVE_QUOTE, user, effect=_approve_lines(user), **kw)
+
+
+def _approve_lines(user: User) -> Callable[[Slip], dict]:
+    def effect(s: Slip) -> dict:
+        now = utcnow()
+        approved = []
+        for line in s.lines:
+            if line.needs_approval:
+                line.needs_approval, line.approved_by, line.approved_at = False, user, now
+                approved.append(line.code or line.name_zh)
+        return {"approved": approved}
+    return effect
+
+
+def confirm_fee(slip: Slip, user: User, prices: dict[int, int], **kw) -> Slip:
+    """Agree the final prices with the resident at the door.
+
+    Inside the list (or already approved): work starts. Any price outside the list: the
+    slip waits for the supervisor (REQUEST_PRICE) and the worker's phone shows the answer.
+    """
+    lines = {line.id: line for line in slip.lines}
+    for line_id, fen in prices.items():
+        if line_id not in lines:
+            raise DomainError(_l("That line is not on this slip."), "prices")
+        if fen < 0:
+            raise DomainError(_l("A price cannot be negative."), "prices")
+        if lines[line_id].free and fen != 0:
+            raise DomainError(_l("%(name)s is free: it has no price.",
+                                 name=lines[line_id].name_zh), "prices")
+    if slip.state != State.ON_SITE:  # the table says why, in its own words
+        return act(slip, Action.CONFIRM_FEE, user, **kw)
+
+    def outside(line: SlipLine, fen: int) -> bool:
+        if line.free or slip.free:
+            return False
+        if line.approved_at is not None and fen == line.price_fen:
+            return False  # the supervisor already approved exactly this price
+        return line.by_workload and line.list_min_fen is None or not line.spec.contains(fen)
+
+    final = {line.id: prices.get(line.id, line.price_fen) for line in slip.lines}
+    needs = [line for line in slip.lines if outside(line, final[line.id])]
+
+    def effect(s: Slip) -> dict:
+        for line in s.lines:
+            line.final_price_fen = 0 if s.free else final[line.id]
+            line.needs_approval = line in needs
+        s.agreed_total_fen = sum(line.amount_fen for line in s.lines)
+        return {"total_fen": s.agreed_total_fen,
+                "outside": [line.code or line.name_zh for line in needs]}
+    action = Action.REQUEST_PRICE if needs else Action.CONFIRM_FEE
+    return act(slip, action, user, effect=effect, **kw)
+
+
+def approve_price(slip: Slip, user: User, **kw) -> Slip:
+    """The supervisor approves the price the worker agreed at the door: work may start."""
+    return act(slip, Action.APPROVE_PRICE, user, effect=_approve_lines(user), **kw)
+
+
+def reject_price(slip: Slip, user: User, note: str, **kw) -> Slip:
+    """Refused: the worker agrees another price with the resident (or the job is cancelled)."""
+    def effect(s: Slip) -> dict:
+        for line in s.lines:
+            line.final_price_fen = None
+            line.needs_approval = False
+        s.agreed_total_fen = None
+        return {}
+    return act(slip, Action.REJECT_PRICE, user, note=note, effect=effect, **kw)
+
+
+@dataclass
+class Acceptance:
+    name: str
+    signature_file: str
+    satisfied: bool
+    remarks: str = ""
+    materials: str = ""
+
+
+def complete(slip: Slip, user: User, acceptance: Acceptance, **kw) -> Slip:
+    """The resident checked the work and signed on the phone: the job is done."""
+    if not acceptance.name.strip():
+        raise DomainError(_l("The resident's name is needed for the acceptance."),
+                          "acceptance_name")
+    if not acceptance.signature_file:
+        raise DomainError(_l("The resident must sign on the screen."), "signature")
+
+    def effect(s: Slip) -> dict:
+        s.acceptance_name = acceptance.name.strip()
+        s.signature_file = acceptance.signature_file
+        s.satisfied = acceptance.satisfied
+        s.acceptance_remarks = acceptance.remarks.strip()
+        s.materials = acceptance.materials.strip()
+        s.completed_at = utcnow()
+        return {"satisfied": s.satisfied, "name": s.acceptance_name}
+    return act(slip, Action.COMPLETE, user, effect=effect, **kw)
+
+
+def hand_back(slip: Slip, user: User, **kw) -> Slip:
+    """The worker brought the signed slip back to the desk (返单)."""
+    def effect(s: Slip) -> dict:
+        s.handed_back_at = utcnow()
+        return {}
+    return act(slip, Action.HAND_BACK, user, effect=effect, **kw)
+
+
+def cancel(slip: Slip, user: User, reason: str, **kw) -> Slip:
+    """Cancel before work starts; the number stays, marked cancelled, with the reason."""
+    def effect(s: Slip) -> dict:
+        s.cancel_reason = reason.strip()[:300]
+        s.paused_since = None
+        return {"reason": s.cancel_reason}
+    return act(slip, Action.CANCEL, user, note=reason, effect=effect, **kw)
+
+
+def dispute(slip: Slip, user: User, note: str, **kw) -> Slip:
+    return act(slip, Action.DISPUTE, user, note=note, **kw)
+
+
+def resolve(slip: Slip, user: User, note: str, **kw) -> Slip:
+    return act(slip, Action.RESOLVE, user, note=note, **kw)
+
+
+# ---- reading -----------------------------------------------------------------------------
+
+def state_label(state: str):
+    from app.domain.slip_states import STATE_LABELS
+    return STATE_LABELS[State(state)]
+
+
+def action_label(action: str):
+    from app.domain.slip_states import ACTION_LABELS
+    return ACTION_LABELS.get(action, action)
+
+
+def actions_for(slip: Slip, user: User) -> list[Action]:
+    """The buttons this person sees on this slip: the same rule `act` enforces."""
+    return allowed_actions(actor_of(user), slip.state, slip.worker_id)
+
+
+def by_number(number: str) -> Slip | None:
+    return db.session.scalar(select(Slip).where(Slip.number == number.strip().upper()))
+
+
+def timeline(slip: Slip) -> list[SlipEvent]:
+    return list(db.session.scalars(select(SlipEvent).where(SlipEvent.slip_id == slip.id)
+                                   .order_by(SlipEvent.id)))
+
+
+@dataclass(frozen=True)
+class Clock:
+    """The SLA clock as a screen shows it."""
+
+    due_at: datetime | None
+    paused: bool
+    overdue: bool
+    minutes_left: int | None
+
+
+def clock(slip: Slip, now: datetime | None = None) -> Clock:
+    """Running while the worker has not reached the door; paused while nobody is home."""
+    now = now or utcnow()
+    if slip.state == State.NOBODY_HOME:
+        return Clock(slip.due_at, True, False, None)
+    if slip.state not in WAITING_RESPONSE or slip.due_at is None:
+        return Clock(slip.due_at, False, False, None)
+    left = int((slip.due_at - now).total_seconds() // 60)
+    return Clock(slip.due_at, False, left < 0, left)
+
+
+def _day_bounds(day: date) -> tuple[datetime, datetime]:
+    tz = zone()
+    return datetime.combine(day, time(), tz), datetime.combine(day + timedelta(days=1), time(), tz)
+
+
+def _active_order():
+    """Urgent first, then by the time the worker is due, then oldest first."""
+    return (Slip.urgent.desc(), case((Slip.due_at.is_(None), 1), else_=0), Slip.due_at,
+            Slip.id)
+
+
+@dataclass
+class Board:
+    lanes: dict[str, list[Slip]]
+    workers: list[User]
+    load: dict[int, int]       # open slips per worker for today
+    now: datetime
+
+
+BOARD_LANES = (State.REGISTERED, State.NOBODY_HOME, State.AWAITING_PRICE, State.DISPATCHED,
+               State.ACCEPTED, State.ON_SITE, State.IN_PROGRESS, State.DISPUTED,
+               State.COMPLETED)
+
+
+def board(day: date | None = None) -> Board:
+    """The dispatch board: open slips in lanes by state, urgent on top; each worker's load.
+
+    Handed-back slips of the day stay off the board; finished ones show until handed back.
+    Two queries however long the history: the state index keeps closed slips out of reach.
+    """
+    day = day or local_today()
+    slips = db.session.scalars(
+        select(Slip).where(Slip.state.in_([s.value for s in BOARD_LANES]))
+        .order_by(*_active_order())
+        .options(selectinload(Slip.lines))).unique().all()
+    lanes: dict[str, list[Slip]] = {s.value: [] for s in BOARD_LANES}
+    for slip in slips:
+        lanes[slip.state].append(slip)
+    workers = active_workers()
+    start, end = _day_bounds(day)
+    load_rows = db.session.execute(
+        select(Slip.worker_id, func.count()).where(
+            Slip.worker_id.is_not(None),
+            or_(Slip.state.in_([s.value for s in OPEN if s not in (State.COMPLETED,
+                                                                    State.DISPUTED)]),
+                and_(Slip.completed_at >= start, Slip.completed_at < end)))
+        .group_by(Slip.worker_id)).all()
+    return Board(lanes, workers, {wid: n for wid, n in load_rows}, utcnow())
+
+
+def active_workers() -> list[User]:
+    return list(db.session.scalars(
+        select(User).join(UserRole).where(UserRole.role == Role.WORKER.value,
+                                          User.active.is_(True))
+        .order_by(User.full_name)))
+
+
+WORKER_ACTIVE = (State.DISPATCHED, State.ACCEPTED, State.ON_SITE, State.AWAITING_PRICE,
+                 State.IN_PROGRESS)
+
+
+def worker_jobs(worker: User, day: date | None = None) -> tuple[list[Slip], list[Slip]]:
+    """The worker's list: open jobs in order of urgency and time; then today's finished ones.
+
+    Only slips assigned to this worker are ever returned.
+    """
+    day = day or local_today()
+    start, end = _day_bounds(day)
+    active = db.session.scalars(
+        select(Slip).where(Slip.worker_id == worker.id,
+                           Slip.state.in_([s.value for s in WORKER_ACTIVE]))
+        .order_by(*_active_order())).unique().all()
+    done = db.session.scalars(
+        select(Slip).where(Slip.worker_id == worker.id,
+                           or_(and_(Slip.completed_at >= start, Slip.completed_at < end),
+                               Slip.state == State.COMPLETED.value,
+                               and_(Slip.state == State.NOBODY_HOME.value,
+                                    Slip.updated_at >= start)))
+        .order_by(Slip.updated_at.desc()).limit(20)).unique().all()
+    return list(active), list(done)
+
+
+def worker_slip(number: str, worker: User) -> Slip | None:
+    """A slip as the worker may see it: theirs only (None otherwise, so nothing leaks)."""
+    slip = by_number(number)
+    if slip is None or slip.worker_id != worker.id:
+        return None
+    return slip
+
+
+@dataclass
+class SlipFilter:
+    day: date | None = None
+    state: str | None = None
+    unit_id: int | None = None
+    q: str = ""
+
+
+def search(f: SlipFilter, page: int = 1, per_page: int = 50) -> tuple[list[Slip], bool]:
+    """The desk's slip list, newest first, and whether older ones follow."""
+    query = select(Slip).order_by(Slip.id.desc())
+    if f.day:
+        start, end = _day_bounds(f.day)
+        query = query.where(Slip.created_at >= start, Slip.created_at < end)
+    if f.state:
+        query = query.where(Slip.state == f.state)
+    if f.unit_id:
+        query = query.where(Slip.unit_id == f.unit_id)
+    if f.q.strip():
+        query = query.where(Slip.number.contains(f.q.strip().upper(), autoescape=True))
+    rows = db.session.scalars(query.offset((page - 1) * per_page).limit(per_page + 1)).unique().all()
+    return list(rows[:per_page]), len(rows) > per_page
+
+
+def unit_history(unit: Unit, limit: int = 10) -> Sequence[Slip]:
+    return db.session.scalars(select(Slip).where(Slip.unit_id == unit.id)
+                              .order_by(Slip.id.desc()).limit(limit)).unique().all()
