@@ -67,6 +67,9 @@ def live_app(pg_server, tmp_path_factory) -> Iterator[Flask]:
 
     class LiveConfig(make_config(url, tmp_path_factory.mktemp("e2e-instance"))):
         BABEL_TRANSLATION_DIRECTORIES = str(translations)
+        # Real live screens: pages hold a wait open and the watcher looks every 0.1 s.
+        LIVE_WAIT_SECONDS = 10
+        LIVE_TICK_SECONDS = 0.1
 
     application = create_app(LiveConfig)
     with application.app_context():
