@@ -122,11 +122,13 @@ def _check_window(start: datetime | None, end: datetime | None) -> None:
         raise DomainError(_l("The time window must end after it starts."), "window_end")
 
 
-def open_slip(req: SlipRequest, actor: User, price_list: PriceList | None) -> Slip:
+def open_slip(req: SlipRequest, actor: User, price_list: PriceList | None, *,
+              now: datetime | None = None) -> Slip:
     """Open a numbered slip quoted from the approved list in force. Raises DomainError.
 
     A free repair gets a slip too, at zero. The slip keeps the list version it was quoted
-    from; the reception entry it came from records it in its follow-up column.
+    from; the reception entry it came from records it in its follow-up column. `now` is for
+    writing history (the demo): the slip is numbered in the month it was opened.
     """
     if price_list is None:
         raise DomainError(_l("No approved price list is in force: a slip cannot be quoted."))
@@ -149,7 +151,7 @@ def open_slip(req: SlipRequest, actor: User, price_list: PriceList | None) -> Sl
             quoted.unit_price_fen, quoted.needs_approval = 0, False
         lines.append(quoted)
     resident = req.resident
-    now = utcnow()
+    now = now or utcnow()
     month = now.astimezone(zone()).strftime("%Y%m")
     slip = Slip(number=slip_number(month), unit=req.unit, resident=resident,
                 contact_name=(req.contact_name or (resident.name if resident else "")).strip(),
@@ -165,7 +167,7 @@ def open_slip(req: SlipRequest, actor: User, price_list: PriceList | None) -> Sl
         req.reception.closed_at = now  # its follow-up column now holds this slip's number
     db.session.flush()
     _append(slip, "open", None, State.REGISTERED, actor.id, "", None, None)
-    record("slip.open", "slip", slip.id, slip.number,
+    record("slip.open", "slip", slip.id, slip.number, actor_id=actor.id,
            after={"unit": req.unit.label, "total_fen": slip.quoted_total_fen,
                   "urgent": slip.urgent})
     live.changed()
@@ -222,7 +224,7 @@ def act(slip: Slip, action: Action | str, user: User, *, note: str = "",
         raise Conflict(_l("Someone else changed slip %(number)s at the same moment. "
                           "Look at it again.", number=slip.number))
     _append(slip, action.value, before, target, user.id, note, data, request_key)
-    record(f"slip.{action.value}", "slip", slip.id, slip.number,
+    record(f"slip.{action.value}", "slip", slip.id, slip.number, actor_id=user.id,
            before={"state": before}, after={"state": target.value, **(data or {})})
     live.changed()
     return slip
