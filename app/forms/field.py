@@ -1,0 +1,137 @@
+"""The worker's action forms. Each carries the slip version it was drawn from and the tap's
+own request key, so an old screen cannot act on a slip that moved on and a resent tap is
+applied once."""
+from __future__ import annotations
+
+import uuid
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField, FileRequired
+from flask_wtf.form import _Auto
+from wtforms import HiddenField, IntegerField, RadioField, StringField, TextAreaField
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+from wtforms.widgets import HiddenInput
+
+from app.forms.fields import BaseForm, YuanField
+
+# The most a worker may agree at the door for one unit of an item: more is a typing error.
+MAX_DOOR_PRICE_FEN = 100_000_00
+STALE_PAGE = _l("This page is out of date. Open the job again.")
+
+
+class ActionForm(BaseForm):
+    """A tap on one of the job's buttons."""
+
+    expected_version = IntegerField(widget=HiddenInput(), validators=[
+        InputRequired(STALE_PAGE), NumberRange(min=1, max=2**31, message=STALE_PAGE)])
+    request_key = HiddenField(validators=[
+        InputRequired(STALE_PAGE), Regexp(r"^[A-Za-z0-9-]{8,64}$", message=STALE_PAGE)])
+
+    def __init__(self, formdata=_Auto, *, version: int | None = None, **kwargs):
+        super().__init__(formdata=formdata, **kwargs)
+        self.fresh = formdata is None or not self.is_submitted()
+        if self.fresh:  # drawn for the screen: its version, and a new key for this tap
+            self.expected_version.data = version
+            self.request_key.data = uuid.uuid4().hex
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        # The hidden fields have no place on screen: their message goes to the form's alert.
+        for hidden in (self.expected_version, self.request_key):
+            for message in hidden.errors:
+                if message not in self.form_errors:
+                    self.form_errors.append(message)
+            hidden.errors = []
+        return ok
+
+
+class CheckInForm(ActionForm):
+    damage_note = TextAreaField(_l("Damage found before work (optional)"), validators=[
+        Optional(), Length(max=1000, message=_l("At most 1000 characters."))],
+        render_kw={"rows": 2})
+
+
+class ReasonForm(ActionForm):
+    """Cancel or dispute: the reason is required."""
+
+    note = TextAreaField(_l("Reason"), validators=[
+        DataRequired(_l("Give a reason.")), Length(max=300, message=_l("At most 300 characters."))],
+        render_kw={"rows": 2})
+
+
+def confirm_fee_form(slip, formdata=_Auto, **kwargs) -> ActionForm:
+    """The fee form for this slip: one price field (p<line id>) per line whose price is agreed
+    at the door, i.e. each range or workload line; fixed and free lines keep their price."""
+
+    class ConfirmFeeForm(ActionForm):
+        pass
+
+    for line in slip.lines:
+        if editable_price(line, slip):
+            setattr(ConfirmFeeForm, f"p{line.id}", YuanField(
+                line.name_zh, validators=[
+                    InputRequired(_l("Enter the price agreed with the resident.")),
+                    _at_most(MAX_DOOR_PRICE_FEN)],
+                render_kw={"inputmode": "decimal", "autocomplete": "off"}))
+    form = ConfirmFeeForm(formdata=formdata, **kwargs)
+    if form.fresh:
+        for line in slip.lines:
+            field = getattr(form, f"p{line.id}", None)
+            if field is not None:
+                field.data = line.price_fen
+    return form
+
+
+def editable_price(line, slip) -> bool:
+    """A price the worker agrees at the door: a range or workload item on a paid slip."""
+    return not (slip.free or line.free) and (line.by_workload or line.spec.is_range)
+
+
+def prices_of(form, slip) -> dict[int, int]:
+    """{line id: fen} from a validated fee form."""
+    return {line.id: getattr(form, f"p{line.id}").data for line in slip.lines
+            if getattr(form, f"p{line.id}", None) is not None}
+
+
+def _at_most(limit: int):
+    def check(form, field):
+        if field.data is not None and field.data > limit:
+            raise ValidationError(_l("That price is not plausible. Check the amount."))
+    return check
+
+
+SATISFIED_CHOICES = [("yes", _l("Satisfied")), ("no", _l("Not satisfied"))]
+
+
+class CompleteForm(ActionForm):
+    materials = TextAreaField(_l("Materials used"), validators=[
+        Optional(), Length(max=1000, message=_l("At most 1000 characters."))],
+        render_kw={"rows": 2, "placeholder": _l("e.g. 1 tap, 2 m pipe")})
+    acceptance_name = StringField(_l("Resident's name"), validators=[
+        DataRequired(_l("The resident's name is needed for the acceptance.")),
+        Length(max=40, message=_l("At most 40 characters."))],
+        render_kw={"autocomplete": "off"})
+    signature = HiddenField(validators=[DataRequired(_l("The resident must sign on the screen."))])
+    satisfied = RadioField(_l("Is the resident satisfied?"), choices=SATISFIED_CHOICES,
+                           validators=[InputRequired(_l("Ask whether the resident is satisfied."))])
+    remarks = TextAreaField(_l("Resident's remarks"), validators=[
+        Optional(), Length(max=1000, message=_l("At most 1000 characters."))],
+        render_kw={"rows": 2})
+
+
+PHOTO_KIND_CHOICES = [("before", _l("Before work")), ("after", _l("After work")),
+                      ("damage", _l("Damage found"))]
+
+
+class PhotoForm(BaseForm):
+    kind = RadioField(_l("The photo shows"), choices=PHOTO_KIND_CHOICES, default="before",
+                      validators=[InputRequired(_l("Choose what the photo shows."))])
+    photo = FileField(_l("Photo"), validators=[FileRequired(_l("Choose a photo."))], render_kw={"accept": "image/*", "capture": "environment"})
