@@ -214,7 +214,7 @@ def act(slip: Slip, action: Action | str, user: User, *, note: str = "",
     note = (note or "").strip()
     if action in NEEDS_NOTE and not note:
         raise DomainError(_l("Give a reason."), "note")
-    before = slip.state
+    before, number = slip.state, slip.number  # a failed flush expires the slip: read first
     data = effect(slip) if effect else None
     slip.state = target.value
     slip.updated_at = utcnow()
@@ -222,7 +222,7 @@ def act(slip: Slip, action: Action | str, user: User, *, note: str = "",
         db.session.flush()  # the version check: a second writer at the same moment fails here
     except StaleDataError:
         raise Conflict(_l("Someone else changed slip %(number)s at the same moment. "
-                          "Look at it again.", number=slip.number))
+                          "Look at it again.", number=number))
     _append(slip, action.value, before, target, user.id, note, data, request_key)
     record(f"slip.{action.value}", "slip", slip.id, slip.number, actor_id=user.id,
            before={"state": before}, after={"state": target.value, **(data or {})})

@@ -1,0 +1,195 @@
+"""Slip numbers YC{YYYYMM}-{NNNN}: unique, consecutive in the property's month, never reused.
+
+The concurrency test opens 20 slips at the same instant from 20 threads, each with its own
+app context, session and connection, on the suite's database: a SQLite *file* in WAL mode by
+default, the throwaway PostgreSQL with PSD_TEST_PG=1.
+"""
+from __future__ import annotations
+
+import itertools
+import re
+import threading
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import select, text
+
+from app import create_app
+from app.extensions import db as _db
+from app.models import PriceList, PropertySettings, Slip, Unit, User
+from app.services import slips as svc
+from app.services.numbering import next_in_series
+from tests import factories
+from tests.conftest import make_config
+from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast accounts)
+
+UTC = timezone.utc
+
+
+_doors = itertools.count(3000)
+
+
+def open_at(clerk, pl, when: datetime | None = None, **kw) -> Slip:
+    """Open a one-line slip as if at `when` (None: now), for a new unit."""
+    unit = factories.unit(number=str(next(_doors)))
+    req = svc.SlipRequest(unit=unit, lines=[svc.LineRequest(pl.items[0].id)],
+                          contact_name="张伟", contact_phone="13800001111", **kw)
+    return svc.open_slip(req, clerk, pl, now=when)
+
+
+@pytest.fixture
+def desk(db):
+    clerk = factories.user("clerk")
+    return clerk, factories.price_list(clerk)
+
+
+def test_a_number_reads_yc_month_dash_four_digits(db, desk):
+    slip = factories.slip(desk[0], pl=desk[1])
+    month = datetime.now(svc.zone()).strftime("%Y%m")
+    assert re.fullmatch(r"YC\d{6}-\d{4}", slip.number)
+    assert slip.number == f"YC{month}-0001"
+    assert svc.by_number(slip.number.lower()) is slip  # typed in lower case at the desk
+
+
+def test_numbers_run_on_within_the_month_and_restart_at_0001_in_a_new_one(db, desk):
+    clerk, pl = desk
+    nov = [open_at(clerk, pl, datetime(2026, 11, d, 3, tzinfo=UTC)).number for d in (2, 2, 9)]
+    assert nov == ["YC202611-0001", "YC202611-0002", "YC202611-0003"]
+    dec = [open_at(clerk, pl, datetime(2026, 12, d, 3, tzinfo=UTC)).number for d in (1, 31)]
+    assert dec == ["YC202612-0001", "YC202612-0002"]
+    assert open_at(clerk, pl, datetime(2027, 1, 1, 3, tzinfo=UTC)).number == "YC202701-0001"
+
+
+def test_the_month_is_the_propertys_not_utc(db, desk):
+    clerk, pl = desk
+    # Asia/Shanghai (UTC+8): 30 Nov 15:59 UTC is 23:59 there; 16:00 UTC is 1 December
+    assert open_at(clerk, pl, datetime(2026, 11, 30, 15, 59, tzinfo=UTC)).number == "YC202611-0001"
+    assert open_at(clerk, pl, datetime(2026, 11, 30, 16, 0, tzinfo=UTC)).number == "YC202612-0001"
+    # a property on London time is still in November at that moment
+    db.session.add(PropertySettings(name="Test", name_en="Test", address="", phone="",
+                                    timezone="Europe/London", currency="GBP"))
+    db.session.flush()
+    assert open_at(clerk, pl, datetime(2026, 11, 30, 16, 0, tzinfo=UTC)).number == "YC202611-0002"
+
+
+def test_a_cancelled_slip_keeps_its_number_and_the_next_one_moves_on(db, desk):
+    clerk, pl = desk
+    first = factories.slip(clerk, pl=pl)
+    svc.cancel(first, clerk, "Resident changed their mind")
+    second = factories.slip(clerk, pl=pl)
+    assert first.number.endswith("-0001") and second.number.endswith("-0002")
+    db.session.expire_all()
+    kept = svc.by_number(first.number)
+    assert kept.state == "cancelled" and kept.cancel_reason == "Resident changed their mind"
+
+
+def test_a_rolled_back_open_gives_its_number_back(db, desk):
+    clerk, pl = desk
+    clerk_id, pl_id = clerk.id, pl.id
+    assert factories.slip(clerk, pl=pl).number.endswith("-0001")
+    _db.session.commit()
+    clerk, pl = _db.session.get(User, clerk_id), _db.session.get(PriceList, pl_id)
+    assert factories.slip(clerk, pl=pl).number.endswith("-0002")
+    _db.session.rollback()  # the request failed after opening: nothing of it stays
+    clerk, pl = _db.session.get(User, clerk_id), _db.session.get(PriceList, pl_id)
+    again = factories.slip(clerk, pl=pl)
+    assert again.number.endswith("-0002")
+    _db.session.commit()
+    assert sorted(_db.session.scalars(select(Slip.number))) == [
+        again.number[:-4] + "0001", again.number]
+
+
+def test_the_first_number_of_a_month_rolled_back_is_given_again(db, desk):
+    clerk, pl = desk
+    _db.session.commit()
+    clerk_id, pl_id = clerk.id, pl.id
+    when = datetime(2027, 3, 5, 2, tzinfo=UTC)
+    assert open_at(clerk, pl, when).number == "YC202703-0001"
+    _db.session.rollback()
+    clerk, pl = _db.session.get(User, clerk_id), _db.session.get(PriceList, pl_id)
+    assert open_at(clerk, pl, when).number == "YC202703-0001"
+
+
+def test_series_are_independent(db):
+    assert [next_in_series("YC202611") for _ in range(3)] == [1, 2, 3]
+    assert next_in_series("YC202612") == 1
+    assert next_in_series("YC202611") == 4
+
+
+# ---- twenty clerks at the same instant -----------------------------------------------------
+
+PARALLEL = 20
+
+
+@pytest.fixture
+def crowd_app(database_url, tmp_path):
+    """A second app on the suite's database with a pool big enough for 20 connections at once."""
+    base = make_config(database_url, tmp_path / "instance")
+
+    class Crowd(base):
+        SQLALCHEMY_ENGINE_OPTIONS = {"pool_size": PARALLEL + 2, "max_overflow": 0,
+                                     "pool_timeout": 30}
+    crowd = create_app(Crowd)
+    yield crowd
+    with crowd.app_context():
+        _db.engine.dispose()
+
+
+def _race(crowd, clerk_id: int, pl_id: int, unit_ids: list[int], when: datetime):
+    """Open one slip per unit, all threads released by one barrier; numbers and errors back."""
+    barrier = threading.Barrier(len(unit_ids))
+    numbers: list[str] = []
+    errors: list[str] = []
+
+    def clerk_at_the_desk(unit_id: int) -> None:
+        with crowd.app_context():
+            try:
+                clerk = _db.session.get(User, clerk_id)
+                pl = _db.session.get(PriceList, pl_id)
+                unit = _db.session.get(Unit, unit_id)
+                req = svc.SlipRequest(unit=unit, lines=[svc.LineRequest(pl.items[0].id)],
+                                      contact_name="张伟", contact_phone="13800001111")
+                # A request reads before it writes; the race starts at the first write.
+                barrier.wait(timeout=30)
+                slip = svc.open_slip(req, clerk, pl, now=when)
+                number = slip.number
+                _db.session.commit()
+                numbers.append(number)
+            except Exception as err:  # noqa: BLE001  (every failure is reported by the test)
+                _db.session.rollback()
+                errors.append(f"{type(err).__name__}: {err}")
+            finally:
+                _db.session.remove()
+
+    threads = [threading.Thread(target=clerk_at_the_desk, args=(u,)) for u in unit_ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "a thread hung"
+    return numbers, errors
+
+
+@pytest.mark.parametrize("already", [0, 7], ids=["first-of-the-month", "mid-month"])
+def test_twenty_slips_opened_at_the_same_instant_get_twenty_consecutive_numbers(
+        app, db, crowd_app, already):
+    clerk = factories.user("clerk")
+    pl = factories.price_list(clerk)
+    units = [factories.unit(number=str(4000 + i)) for i in range(PARALLEL)]
+    when = datetime(2026, 10, 15, 4, tzinfo=UTC)
+    for _ in range(already):
+        open_at(clerk, pl, when)
+    db.session.commit()
+    if db.engine.dialect.name == "sqlite":  # a file in WAL mode, not an in-memory database
+        assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert db.engine.url.database and db.engine.url.database != ":memory:"
+
+    numbers, errors = _race(crowd_app, clerk.id, pl.id, [u.id for u in units], when)
+
+    assert errors == []
+    assert len(numbers) == PARALLEL
+    assert sorted(numbers) == [f"YC202610-{n:04d}" for n in range(already + 1,
+                                                                 already + PARALLEL + 1)]
+    db.session.expire_all()
+    stored = db.session.scalars(select(Slip.number).where(Slip.number.like("YC202610-%"))).all()
+    assert sorted(stored) == [f"YC202610-{n:04d}" for n in range(1, already + PARALLEL + 1)]

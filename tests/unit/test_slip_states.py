@@ -1,0 +1,147 @@
+"""The slip's rules written out once more, by hand, and held against the table in the code.
+
+RULES below is an independent statement of DOMAIN.md's flow (not a copy of TRANSITIONS): if
+the code's table or its role list drifts from it, these tests and the parametrized test in
+tests/services/test_slip_states.py fail and name the move.
+"""
+from __future__ import annotations
+
+import pytest
+
+from app.domain.roles import Role
+from app.domain.slip_states import (
+    ACTION_LABELS,
+    BEFORE_WORK,
+    STATE_LABELS,
+    TRANSITIONS,
+    Action,
+    Actor,
+    State,
+    allowed_actions,
+    may,
+    next_state,
+)
+
+C, S, W = "clerk", "supervisor", "worker"  # W: the worker the slip is assigned to, only
+ANYONE_AT_THE_DESK_OR_DOOR = {C, S, W}
+
+# (state, action) -> (the state it leads to, who may take it). Anything not listed is illegal.
+RULES: dict[tuple[str, str], tuple[str, set[str]]] = {
+    ("registered", "dispatch"): ("dispatched", {S}),
+    ("registered", "approve_quote"): ("registered", {S}),
+    ("registered", "cancel"): ("cancelled", ANYONE_AT_THE_DESK_OR_DOOR),
+
+    ("dispatched", "accept"): ("accepted", {W}),
+    ("dispatched", "check_in"): ("on_site", {W}),
+    ("dispatched", "nobody_home"): ("nobody_home", {W}),
+    ("dispatched", "reassign"): ("dispatched", {S}),
+    ("dispatched", "unassign"): ("registered", {S}),
+    ("dispatched", "approve_quote"): ("dispatched", {S}),
+    ("dispatched", "cancel"): ("cancelled", ANYONE_AT_THE_DESK_OR_DOOR),
+
+    ("accepted", "check_in"): ("on_site", {W}),
+    ("accepted", "nobody_home"): ("nobody_home", {W}),
+    ("accepted", "reassign"): ("dispatched", {S}),
+    ("accepted", "unassign"): ("registered", {S}),
+    ("accepted", "approve_quote"): ("accepted", {S}),
+    ("accepted", "cancel"): ("cancelled", ANYONE_AT_THE_DESK_OR_DOOR),
+
+    ("nobody_home", "dispatch"): ("dispatched", {S}),
+    ("nobody_home", "reschedule"): ("registered", {C, S}),
+    ("nobody_home", "approve_quote"): ("nobody_home", {S}),
+    ("nobody_home", "cancel"): ("cancelled", ANYONE_AT_THE_DESK_OR_DOOR),
+
+    ("on_site", "confirm_fee"): ("in_progress", {W}),
+    ("on_site", "request_price"): ("awaiting_price", {W}),
+    ("on_site", "cancel"): ("cancelled", ANYONE_AT_THE_DESK_OR_DOOR),
+
+    ("awaiting_price", "approve_price"): ("in_progress", {S}),
+    ("awaiting_price", "reject_price"): ("on_site", {S}),
+    ("awaiting_price", "cancel"): ("cancelled", ANYONE_AT_THE_DESK_OR_DOOR),
+
+    # work has started: no cancelling any more, only finishing or disputing
+    ("in_progress", "complete"): ("completed", {W}),
+    ("in_progress", "dispute"): ("disputed", ANYONE_AT_THE_DESK_OR_DOOR),
+
+    ("completed", "hand_back"): ("handed_back", {C, S}),
+    ("completed", "dispute"): ("disputed", ANYONE_AT_THE_DESK_OR_DOOR),
+
+    ("handed_back", "dispute"): ("disputed", ANYONE_AT_THE_DESK_OR_DOOR),
+
+    ("disputed", "resolve"): ("completed", {S}),
+    # cancelled: final, nothing leads out of it
+}
+
+# The people the tests act as: each single role, the worker the slip is NOT assigned to, and a
+# foreman who is supervisor and worker at once (on someone else's slip).
+ACTORS: dict[str, tuple[set[str], bool]] = {   # name -> (roles, assigned to the slip)
+    "clerk": ({"clerk"}, False),
+    "supervisor": ({"supervisor"}, False),
+    "worker": ({"worker"}, True),
+    "worker not assigned": ({"worker"}, False),
+    "cashier": ({"cashier"}, False),
+    "manager": ({"manager"}, False),
+    "supervisor+worker not assigned": ({"supervisor", "worker"}, False),
+}
+
+
+def expected(state: str, action: str, actor: str, has_worker: bool = True) -> str | None:
+    """The state the rules above lead to for this person, or None when they may not."""
+    rule = RULES.get((state, action))
+    if rule is None:
+        return None
+    target, who = rule
+    roles, assigned = ACTORS[actor]
+    assigned = assigned and has_worker
+    for role in roles:
+        if role in who and (role != W or assigned):
+            return target
+    return None
+
+
+ASSIGNED_ID, SOMEONE_ELSE_ID = 7, 8
+
+
+def _actor(name: str) -> Actor:
+    roles, assigned = ACTORS[name]
+    return Actor(ASSIGNED_ID if assigned else SOMEONE_ELSE_ID, frozenset(Role(r) for r in roles))
+
+
+def test_the_rules_name_only_real_states_actions_and_roles():
+    for (state, action), (target, who) in RULES.items():
+        State(state), Action(action), State(target)
+        assert who <= {r.value for r in Role}
+
+
+def test_the_table_in_the_code_has_exactly_these_moves():
+    in_code = {(s.value, a.value): t.value for s, moves in TRANSITIONS.items()
+               for a, t in moves.items()}
+    written = {k: target for k, (target, _) in RULES.items()}
+    assert in_code == written
+    assert set(TRANSITIONS) == set(State)  # every state has its row, even an empty one
+
+
+def test_cancelling_is_possible_exactly_before_work_starts():
+    can_cancel = {s for (s, a) in RULES if a == "cancel"}
+    assert can_cancel == {s.value for s in BEFORE_WORK}
+    assert can_cancel == {"registered", "dispatched", "accepted", "nobody_home", "on_site",
+                          "awaiting_price"}
+
+
+def test_every_state_and_action_has_a_label():
+    assert set(STATE_LABELS) == set(State)
+    assert set(Action) <= set(ACTION_LABELS)
+
+
+@pytest.mark.parametrize("actor", list(ACTORS))
+@pytest.mark.parametrize("action", [a.value for a in Action])
+@pytest.mark.parametrize("state", [s.value for s in State])
+def test_may_agrees_with_the_rules(state, action, actor):
+    """The pure rule, without a database: may() and allowed_actions() say what RULES say."""
+    worker_id = None if state == "registered" else ASSIGNED_ID  # nobody holds a registered slip
+    who = _actor(actor)
+    want = expected(state, action, actor, has_worker=worker_id is not None)
+    assert may(who, action, state, worker_id) is (want is not None)
+    assert (action in allowed_actions(who, state, worker_id)) is (want is not None)
+    if want is not None:
+        assert next_state(state, action) == want
