@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select, union_all
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -544,13 +544,16 @@ def board(day: date | None = None) -> Board:
         lanes[slip.state].append(slip)
     workers = active_workers()
     start, end = _day_bounds(day)
+    # Two parts, each on its own index (state; completed_at), so the count never walks the
+    # history: slips on a worker's hands now, and slips they finished today.
+    busy = [s.value for s in OPEN if s not in (State.COMPLETED, State.DISPUTED)]
+    held = union_all(
+        select(Slip.worker_id).where(Slip.state.in_(busy), Slip.worker_id.is_not(None)),
+        select(Slip.worker_id).where(Slip.completed_at >= start, Slip.completed_at < end,
+                                     Slip.state.not_in(busy), Slip.worker_id.is_not(None)),
+    ).subquery()
     load_rows = db.session.execute(
-        select(Slip.worker_id, func.count()).where(
-            Slip.worker_id.is_not(None),
-            or_(Slip.state.in_([s.value for s in OPEN if s not in (State.COMPLETED,
-                                                                    State.DISPUTED)]),
-                and_(Slip.completed_at >= start, Slip.completed_at < end)))
-        .group_by(Slip.worker_id)).all()
+        select(held.c.worker_id, func.count()).group_by(held.c.worker_id)).all()
     return Board(lanes, workers, {wid: n for wid, n in load_rows}, utcnow())
 
 
