@@ -10,7 +10,7 @@ PORT ?= 5000
 WORKERS ?= 2
 DEMO ?= 1
 
-.PHONY: install install-test system run test test-sqlite test-pg translations extract-messages bench clean help
+.PHONY: install install-test system run test test-sqlite test-pg translations extract-messages bench bench-slips clean help
 
 help:
 	@echo "make run    - install what is missing, migrate, load the demo on first start, serve :$(PORT)"
@@ -73,6 +73,13 @@ translations: app/translations/zh/LC_MESSAGES/messages.mo
 
 bench: install
 	$(PY) scripts/bench.py
+	$(MAKE) --no-print-directory bench-slips
+
+# The slip lifecycle under load (issue 3): gunicorn + wrk + Chromium, about 8 minutes.
+bench-slips: install-test
+	@command -v wrk >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq wrk >/dev/null; } \
+	  || { echo "wrk is missing: sudo apt-get install -y wrk"; exit 1; }
+	$(PY) scripts/bench_slips.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts

@@ -131,7 +131,11 @@ def main() -> None:
     ]
     out = ROOT / "docs" / "PERFORMANCE.md"
     out.parent.mkdir(exist_ok=True)
-    out.write_text("\n".join(lines), encoding="utf-8")
+    # scripts/bench_slips.py keeps its own section at the end of the file: leave it there.
+    old = out.read_text(encoding="utf-8") if out.exists() else ""
+    marker = "<!-- bench-slips:begin -->"
+    kept = "\n" + old[old.index(marker):] if marker in old else ""
+    out.write_text("\n".join(lines) + kept, encoding="utf-8")
     print("\n".join(lines))
 
 
