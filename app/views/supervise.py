@@ -1,19 +1,169 @@
-"""The supervisor's workspace."""
+"""The supervisor's workspace: the live dispatch board and the actions taken on its cards.
+
+Every action is a small form on a slip's card carrying the slip version the card was drawn
+from. It answers with the board as it is now: the slip moved on, the action applied, or the
+reason it was refused next to the field on the card (422).
+"""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from collections.abc import Callable
+
+from flask import Blueprint, abort, flash, redirect, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
 
 from app.domain.permissions import Perm
-from app.domain.roles import Role
-from app.services.overview import price_list_status, staff_with_role
+from app.domain.slip_states import WAITING_RESPONSE, Action, State
+from app.extensions import htmx
+from app.forms.dispatch import DispatchForm, RejectPriceForm, SlipActionForm
+from app.models.slips import Slip
+from app.services import live, slips
+from app.web.forms import save_form
 from app.web.guards import require
+from app.web.render import page_or_partial
 
 bp = Blueprint("supervise", __name__, url_prefix="/supervise")
+
+# The actions the board itself offers on a card; the others are on the slip's page.
+BOARD_ACTIONS = frozenset({Action.DISPATCH, Action.REASSIGN, Action.UNASSIGN,
+                           Action.APPROVE_QUOTE, Action.APPROVE_PRICE, Action.REJECT_PRICE})
+# The form fields a card shows for each action: an error on any other field goes on top.
+CARD_FIELDS = {Action.DISPATCH: {"worker_id", "window_start", "window_end"},
+               Action.REASSIGN: {"worker_id"}, Action.REJECT_PRICE: {"note"}}
 
 
 @bp.route("/")
 @require(Perm.SUPERVISE)
 def home():
-    """The team and the price list's state (the dispatch board joins here)."""
-    return render_template("supervise/home.html", workers=staff_with_role(Role.WORKER),
-                           **price_list_status())
+    """The dispatch board: open slips in lanes by state, urgent on top, the unassigned tray,
+    each worker's load today. Refreshes itself when anything changes (live)."""
+    return _board()
+
+
+def _board(status: int = 200, *, failed: tuple[str, SlipActionForm] | None = None,
+           done: str | None = None):
+    """The board page (or, for htmx, its partial) as the database has it now."""
+    stamp = live.current()  # before the board: a change after this read refreshes it again
+    board = slips.board()
+    alerts: list[str] = []
+    if failed is not None:
+        alerts = _misplaced_errors(board, *failed)
+    on_board = [slip for lane in board.lanes.values() for slip in lane]
+    actions = {slip.number: [a for a in slips.actions_for(slip, current_user)
+                             if a in BOARD_ACTIONS] for slip in on_board}
+    clocks = {slip.number: slips.clock(slip, board.now) for slip in on_board}
+    summary = {
+        "tray": len(board.lanes[State.REGISTERED]) + len(board.lanes[State.NOBODY_HOME]),
+        "urgent": sum(1 for s in on_board if s.urgent and s.state in WAITING_RESPONSE),
+        "overdue": sum(1 for c in clocks.values() if c.overdue),
+        "approvals": sum(1 for s in on_board if s.needs_approval),
+    }
+    return page_or_partial(
+        "supervise/board.html", "supervise/_board.html", status, board=board,
+        actions=actions, clocks=clocks, summary=summary, failed=failed, alerts=alerts,
+        done=done, stamp=stamp, Action=Action, State=State)
+
+
+def _misplaced_errors(board, number: str, form: SlipActionForm) -> list[str]:
+    """The failed form's messages that have no field on the card now, for the board's top."""
+    slip = next((s for lane in board.lanes.values() for s in lane if s.number == number), None)
+    shown: set[str] = set()
+    if slip is not None:
+        for action in slips.actions_for(slip, current_user):
+            shown |= CARD_FIELDS.get(action, set())
+    messages = [str(m) for m in form.form_errors]
+    for field in form:
+        if field.errors and field.name not in shown:
+            messages += [str(m) for m in field.errors]
+    return messages
+
+
+def _slip_or_404(number: str) -> Slip:
+    return slips.by_number(number) or abort(404)
+
+
+def _act(number: str, form: SlipActionForm, action: Callable[[Slip], object],
+         message: Callable[[Slip], str]):
+    """Validate, take the action on the slip, commit; answer with the board as it is now."""
+    slip = _slip_or_404(number)
+    saved, _result = save_form(form, lambda: action(slip))
+    if not saved:
+        return _board(422, failed=(number, form))
+    text = message(slip)
+    if htmx:
+        return _board(done=text)
+    flash(text, "success")
+    return redirect(url_for("supervise.home"))
+
+
+def _local(value):
+    """A time typed on the board, in the property's time zone, as an aware datetime."""
+    return value.replace(tzinfo=slips.zone()) if value is not None else None
+
+
+@bp.route("/slips/<number>/dispatch", methods=["POST"])
+@require(Perm.SUPERVISE)
+def dispatch(number: str):
+    """Give the slip to the worker picked on its card (dispatch, or reassign when it already
+    has one), with a new time window when one was agreed after nobody was home."""
+    form = DispatchForm()
+    reassign = {}
+
+    def run(slip: Slip):
+        reassign["was"] = slip.state in (State.DISPATCHED, State.ACCEPTED)
+        return slips.dispatch(slip, current_user, form.worker_id.data,
+                              window_start=_local(form.window_start.data),
+                              window_end=_local(form.window_end.data),
+                              expected_version=form.version.data)
+
+    def said(slip: Slip) -> str:
+        if reassign["was"]:
+            return _("Slip %(number)s reassigned to %(name)s.", number=slip.number,
+                     name=slip.worker.full_name)
+        return _("Slip %(number)s dispatched to %(name)s.", number=slip.number,
+                 name=slip.worker.full_name)
+    return _act(number, form, run, said)
+
+
+@bp.route("/slips/<number>/unassign", methods=["POST"])
+@require(Perm.SUPERVISE)
+def unassign(number: str):
+    """Take the slip back from its worker: it returns to the unassigned tray."""
+    form = SlipActionForm()
+    return _act(number, form,
+                lambda s: slips.unassign(s, current_user, expected_version=form.version.data),
+                lambda s: _("Slip %(number)s taken back: it is in the tray again.",
+                            number=s.number))
+
+
+@bp.route("/slips/<number>/approve-quote", methods=["POST"])
+@require(Perm.SUPERVISE)
+def approve_quote(number: str):
+    """Approve the out-of-range or workload prices the desk quoted on the slip."""
+    form = SlipActionForm()
+    return _act(number, form,
+                lambda s: slips.approve_quote(s, current_user, expected_version=form.version.data),
+                lambda s: _("Quoted prices on slip %(number)s approved.", number=s.number))
+
+
+@bp.route("/slips/<number>/approve-price", methods=["POST"])
+@require(Perm.SUPERVISE)
+def approve_price(number: str):
+    """Approve the price the worker agreed at the door: work may start."""
+    form = SlipActionForm()
+    return _act(number, form,
+                lambda s: slips.approve_price(s, current_user, expected_version=form.version.data),
+                lambda s: _("Price on slip %(number)s approved: work may start.",
+                            number=s.number))
+
+
+@bp.route("/slips/<number>/reject-price", methods=["POST"])
+@require(Perm.SUPERVISE)
+def reject_price(number: str):
+    """Refuse the worker's price, with the reason the worker's phone shows."""
+    form = RejectPriceForm()
+    return _act(number, form,
+                lambda s: slips.reject_price(s, current_user, form.note.data or "",
+                                             expected_version=form.version.data),
+                lambda s: _("Price on slip %(number)s refused; the worker sees your reason.",
+                            number=s.number))

@@ -5,7 +5,9 @@
   "use strict";
   var url = document.body && document.body.getAttribute("data-live");
   if (!url || !window.fetch) { return; }
-  var stamp = -1;
+  // The stamp the page was drawn at, when it says: a change while the page loads still shows.
+  var drawn = parseInt(document.body.getAttribute("data-live-stamp"), 10);
+  var stamp = isNaN(drawn) ? -1 : drawn;
   var failures = 0;
 
   function wait() {

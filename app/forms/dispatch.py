@@ -1,0 +1,58 @@
+"""The dispatch board's small forms: each carries the slip version its card was drawn from."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import DateTimeLocalField, Field, StringField
+from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import HiddenInput
+
+from app.forms.fields import BaseForm
+from app.web.args import parse_int
+
+STALE_FORM = _l("This card was out of date. The board has been refreshed: look at the slip again.")
+
+
+class WholeNumberField(Field):
+    """A plain whole number sent by the page (an id, a version); anything else is refused."""
+
+    widget = HiddenInput()
+
+    def __init__(self, label=None, validators=None, message=None, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.message = message
+
+    def process_formdata(self, valuelist):
+        raw = valuelist[0].strip() if valuelist else ""
+        self.data = parse_int(raw, maximum=2**31 - 1) if raw else None
+        if raw and self.data is None:
+            raise ValueError(self.message)
+
+    def _value(self):
+        return "" if self.data is None else str(self.data)
+
+
+class SlipActionForm(BaseForm):
+    """A button on a card: only the slip's version, so a card drawn before a change is refused."""
+
+    version = WholeNumberField(message=STALE_FORM,
+                               validators=[DataRequired(STALE_FORM)])
+
+
+class DispatchForm(SlipActionForm):
+    """Assign or reassign: the worker picked on the card and, if agreed, a new time window."""
+
+    worker_id = WholeNumberField(_l("Worker"), message=_l("Choose a worker."),
+                                 validators=[DataRequired(_l("Choose a worker."))])
+    window_start = DateTimeLocalField(
+        _l("New time from"), format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+        invalid_value_message=_l("Enter a date and time."), validators=[Optional()])
+    window_end = DateTimeLocalField(
+        _l("until"), format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+        invalid_value_message=_l("Enter a date and time."), validators=[Optional()])
+
+
+class RejectPriceForm(SlipActionForm):
+    """Refuse the price a worker asked for: the reason goes back to the worker's phone."""
+
+    note = StringField(_l("Reason"), validators=[
+        DataRequired(_l("Give a reason.")), Length(max=300, message=_l("At most 300 characters."))])
