@@ -1,0 +1,82 @@
+"""The slip page's action forms (desk and supervisor). Each carries the slip version the page
+showed, so an action on a slip that has moved on since is refused instead of applied."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from wtforms import DateField, IntegerField, TextAreaField, TimeField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms.widgets import HiddenInput
+
+from app.forms.fields import BaseForm
+
+STALE_PAGE = _l("This page is out of date. Look at the slip again.")
+
+
+class SlipPageForm(BaseForm):
+    """One action's form on the slip page; its errors without a field go to the form's alert.
+
+    Several of these share one page under prefixes (cancel-note, dispute-note...). The app's
+    CSRFProtect checks the token of every POST, so the forms send the page's one token.
+    """
+
+    class Meta:
+        csrf = False
+
+    version = IntegerField(widget=HiddenInput(), validators=[
+        InputRequired(STALE_PAGE), NumberRange(min=1, max=2**31, message=STALE_PAGE)])
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if self.version.errors:  # a hidden field has no place on screen: say it once, plainly
+            self.form_errors.append(STALE_PAGE)
+            self.version.errors = []
+        return ok
+
+
+class HandBackForm(SlipPageForm):
+    """The worker brought the signed slip back to the desk (返单)."""
+
+
+def _note(label):
+    return TextAreaField(label, validators=[
+        DataRequired(_l("Give a reason.")),
+        Length(max=300, message=_l("At most 300 characters."))], render_kw={"rows": 2})
+
+
+class CancelForm(SlipPageForm):
+    note = _note(_l("Reason for cancelling"))
+
+
+class DisputeForm(SlipPageForm):
+    note = _note(_l("What is disputed"))
+
+
+class ResolveForm(SlipPageForm):
+    note = _note(_l("How it was resolved"))
+
+
+class RescheduleForm(SlipPageForm):
+    """The new time agreed with the resident after nobody was home: a day and two times."""
+
+    day = DateField(_l("Day"), validators=[InputRequired(_l("Enter the day agreed."))])
+    window_start = TimeField(_l("From"), validators=[InputRequired(_l("Enter a time."))])
+    window_end = TimeField(_l("Until"), validators=[InputRequired(_l("Enter a time."))])
+
+    def __init__(self, *args, today: date | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if ok and self.today is not None and self.day.data < self.today:
+            self.day.errors = [*self.day.errors, _l("The day agreed cannot be in the past.")]
+            return False
+        return ok
+
+
+FORMS: dict[str, type[SlipPageForm]] = {
+    "cancel": CancelForm, "hand_back": HandBackForm, "reschedule": RescheduleForm,
+    "dispute": DisputeForm, "resolve": ResolveForm,
+}
