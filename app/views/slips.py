@@ -26,7 +26,7 @@ from app.domain.slip_states import Action
 from app.extensions import db, htmx
 from app.forms.slip_page import FORMS, RescheduleForm, SlipPageForm
 from app.models.slips import Slip, SlipPhoto
-from app.services import slips
+from app.services import live, slips
 from app.services.pdf import render_document_html, render_pdf
 from app.services.slip_documents import card_context, slip_context
 from app.web.forms import save_form
@@ -60,7 +60,8 @@ def _fingerprint(slip: Slip) -> str:
     return f"{slip.version}.{photos}"
 
 
-def _page(slip: Slip, failed: tuple[Action, SlipPageForm] | None = None, status: int = 200):
+def _page(slip: Slip, failed: tuple[Action, SlipPageForm] | None = None, status: int = 200,
+          stamp: int | None = None):
     """The page (or its live region). After a refused action the page is a snapshot with the
     message, and the refused form is redrawn on the slip's current version."""
     actions = slips.actions_for(slip, current_user)
@@ -79,7 +80,8 @@ def _page(slip: Slip, failed: tuple[Action, SlipPageForm] | None = None, status:
     return page_or_partial(
         "slips/page.html", "slips/_slip.html", status, slip=slip, forms=forms,
         board_actions=board, field_actions=field, failed=failed,
-        live=failed is None, fingerprint=_fingerprint(slip), events=slips.timeline(slip),
+        live=failed is None, stamp=stamp, fingerprint=_fingerprint(slip),
+        events=slips.timeline(slip),
         clock=slips.clock(slip), english=str(get_locale()) == "en")
 
 
@@ -90,10 +92,11 @@ def page(number: str):
 
     A live refresh (htmx, `v` = what the page shows) of an unchanged slip answers 204.
     """
+    stamp = live.current()  # read first: a change made while the page is drawn still shows
     slip = _slip_or_404(number)
     if htmx and request.args.get("v") == _fingerprint(slip):
         return Response(status=204)
-    return _page(slip)
+    return _page(slip, stamp=stamp)
 
 
 def _window(form: RescheduleForm) -> tuple[datetime, datetime]:
