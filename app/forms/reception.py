@@ -1,6 +1,8 @@
 """The desk's reception forms: log a contact (with a resident added on the spot), answer one."""
 from __future__ import annotations
 
+import re
+
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, RadioField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp
@@ -11,6 +13,7 @@ from app.models.reception import Channel, ContactKind
 from app.services.reception import CHANNEL_LABELS, KIND_LABELS
 
 NEW_RESIDENT = "new"
+_PHONE = re.compile(r"^[0-9+\-\s()]{5,30}$")  # as app.services.property checks it
 
 
 class ContactForm(BaseForm):
@@ -46,6 +49,22 @@ class ContactForm(BaseForm):
     urgent = BooleanField(_l("Urgent (burst pipe, power out…)"))
     answer = TextAreaField(_l("Answer given"), validators=[
         Optional(), Length(max=2000, message=_l("At most 2000 characters."))])
+
+
+    def validate(self, extra_validators=None) -> bool:
+        """The fields, then someone new's name and phone at once, so every mistake shows on
+        one submit (add_resident checks them again)."""
+        ok = super().validate(extra_validators)
+        if self.resident_id.data == NEW_RESIDENT:
+            if not (self.new_name.data or "").strip() and not self.new_name.errors:
+                self.new_name.errors = [*self.new_name.errors, _l("Enter the resident's name.")]
+                ok = False
+            phone = (self.new_phone.data or "").strip()
+            if phone and not _PHONE.match(phone) and not self.new_phone.errors:
+                self.new_phone.errors = [*self.new_phone.errors,
+                                         _l("This does not look like a phone number.")]
+                ok = False
+        return ok
 
 
 class AnswerForm(BaseForm):

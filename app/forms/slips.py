@@ -38,6 +38,11 @@ class QuantityField(StringField):
             raise ValueError(_l("Quantity must be between 1 and %(max)s.", max=MAX_QUANTITY))
         self.data = value
 
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]  # what was typed, to be corrected
+        return "" if self.data is None else str(self.data)
+
 
 class DayField(StringField):
     """A day as a date input sends it (2026-11-23)."""
@@ -106,18 +111,40 @@ class SlipForm(BaseForm):
     contact_phone = StringField(_l("Phone"), validators=[
         Optional(), Length(max=30, message=_l("At most 30 characters."))])
 
-    def window(self, zone: ZoneInfo) -> tuple[datetime | None, datetime | None]:
-        """The preferred time window as aware datetimes; (None, None) when left empty.
+    def validate(self, extra_validators=None) -> bool:
+        """The fields, then the window's parts at once, so every mistake shows on one submit
+        (open_slip checks the window again)."""
+        ok = super().validate(extra_validators)
+        if any(f.errors for f in (self.window_date, self.window_start, self.window_end)):
+            return False
+        try:
+            self._check_window()
+        except DomainError as err:
+            field = getattr(self, err.field)
+            field.errors = [*field.errors, err.message]
+            return False
+        return ok
 
-        Raises DomainError on the part that is missing.
-        """
+    def _check_window(self) -> None:
         day, start, end = self.window_date.data, self.window_start.data, self.window_end.data
         if day is None and start is None and end is None:
-            return None, None
+            return
         if day is None:
             raise DomainError(_l("Give the day of the visit."), "window_date")
         if start is None:
             raise DomainError(_l("Give the time the window starts."), "window_start")
         if end is None:
             raise DomainError(_l("Give the time the window ends."), "window_end")
+        if end <= start:
+            raise DomainError(_l("The time window must end after it starts."), "window_end")
+
+    def window(self, zone: ZoneInfo) -> tuple[datetime | None, datetime | None]:
+        """The preferred time window as aware datetimes; (None, None) when left empty.
+
+        Raises DomainError on the part that is missing or wrong.
+        """
+        self._check_window()
+        day, start, end = self.window_date.data, self.window_start.data, self.window_end.data
+        if day is None:
+            return None, None
         return datetime.combine(day, start, zone), datetime.combine(day, end, zone)

@@ -265,6 +265,16 @@ def test_a_contact_with_bad_input_is_refused_next_to_the_field_and_nothing_is_sa
     assert "厨房水龙头漏水" in resp.get_data(as_text=True) or change.get("request") is not None
 
 
+def test_every_mistake_in_a_contact_shows_on_one_submit(clerk, desk, db):
+    resp = clerk.post("/desk/contacts", data=contact_data(
+        desk, request="", resident_id="new", new_name="", new_phone="call me"))
+    assert resp.status_code == 422
+    assert field_errors(resp, "request") == ["Write down what they asked."]
+    assert field_errors(resp, "new_name") == ["Enter the resident's name."]
+    assert field_errors(resp, "new_phone") == ["This does not look like a phone number."]
+    assert count(db, ReceptionEntry) == 0
+
+
 def test_a_refused_contact_keeps_the_chosen_unit_and_someone_new_open(clerk, desk):
     resp = clerk.post("/desk/contacts", data=contact_data(desk, resident_id="new", new_name=""))
     body = resp.get_data(as_text=True)
@@ -548,6 +558,20 @@ def test_a_slip_with_bad_input_is_refused_next_to_the_field_and_takes_no_number(
     assert not db.session.get(ReceptionEntry, entry.id).is_closed
     # the page comes back with what was typed, ready to correct
     assert "厨房水龙头漏水" in resp.get_data(as_text=True)
+
+
+def test_every_mistake_in_a_slip_shows_on_one_submit_with_what_was_typed(clerk, desk, db):
+    entry = log_entry(desk, clerk, db)
+    resp = clerk.post(f"/desk/contacts/{entry.id}/slip", data=slip_data(
+        (desk["range"], "abc", "20"), (desk["guide"], "2", "ten"), window_end="09:30"))
+    assert resp.status_code == 422
+    assert field_errors(resp, "lines-0-quantity") == ["Enter a whole number of items."]
+    assert field_errors(resp, "lines-1-price") == ["Enter an amount in yuan, e.g. 30 or 12.50."]
+    assert field_errors(resp, "window_end") == ["The time window must end after it starts."]
+    body = resp.get_data(as_text=True)
+    assert 'name="lines-0-quantity" type="text" value="abc"' in body
+    assert 'name="lines-1-price"' in body and 'value="ten"' in body
+    assert count(db, Slip) == 0
 
 
 def test_a_price_sent_for_a_fixed_or_free_item_is_ignored(clerk, desk, db):
