@@ -29,7 +29,7 @@ from app.forms.slips import SlipForm
 from app.models.catalogue import PriceItem, PriceList
 from app.models.property import Resident, Unit
 from app.models.reception import ContactKind, ReceptionEntry
-from app.services import catalogue, reception
+from app.services import catalogue, live, reception
 from app.services import property as prop
 from app.services import slips as svc
 from app.services.overview import staff_with_role
@@ -67,9 +67,10 @@ def home():
 
 
 def _home(form: ContactForm, unit: Unit | None, status: int = 200):
+    stamp = live.current()  # read first: a change made while the page is drawn still shows
     return make_response(render_template(
         "desk/home.html", form=form, unit=unit, residents=_residents(unit),
-        price_list=catalogue.in_force(), **_today_context()), status)
+        price_list=catalogue.in_force(), stamp=stamp, **_today_context()), status)
 
 
 @bp.route("/today")
@@ -173,7 +174,9 @@ def _add_resident(unit: Unit, form: ContactForm) -> Resident:
 @require(Perm.DESK)
 def log():
     """The reception log, newest first: by day (today unless chosen), kind and clerk; paged."""
-    return page_or_partial("desk/log.html", "desk/_log.html", **_log_context(request.args))
+    stamp = live.current()
+    return page_or_partial("desk/log.html", "desk/_log.html", stamp=stamp,
+                           **_log_context(request.args))
 
 
 def _log_context(args) -> dict:
@@ -457,6 +460,7 @@ def _slip_url(number: str) -> str:
 @require(Perm.DESK)
 def slips():
     """Slips opened on a day (today unless chosen), by state or number; newest first, live."""
+    stamp = live.current()
     args = request.args
     q = args.get("q", "")[:20].strip()
     # A number is unique: looking one up searches every day.
@@ -465,7 +469,7 @@ def slips():
     page = parse_int(args.get("page"), maximum=MAX_PAGE) or 1
     found, has_more = svc.search(svc.SlipFilter(day=day, state=state, q=q), page, PER_PAGE)
     filter_args = {"day": day.isoformat() if day else "", "state": state, "q": q or None}
-    return page_or_partial("desk/slips.html", "desk/_slips.html", slips=found,
+    return page_or_partial("desk/slips.html", "desk/_slips.html", stamp=stamp, slips=found,
                            has_more=has_more, page=page, day=day, state=state, q=q,
                            today=svc.local_today(), states=list(State),
                            filter_args={k: v for k, v in filter_args.items() if v is not None})

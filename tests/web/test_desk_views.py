@@ -105,7 +105,7 @@ def test_the_desk_opens_on_the_finder_with_todays_contacts_live(clerk, desk, db)
     assert resp.status_code == 200
     body = resp.get_data(as_text=True)
     assert 'id="find-q"' in body and "autofocus" in body.split('id="find-q"')[1].split(">")[0]
-    assert 'data-live="/live/"' in body
+    assert 'data-live="/live/" data-live-stamp="' in body  # the change counter it was drawn at
     assert "物业费怎么交？" in text(resp) and "Closed" in text(resp)
     today = grab(resp, lambda tag, a: a.get("id") == "today-log")[0]
     assert "Today's contacts" in today
