@@ -103,11 +103,14 @@ def pick():
     """
     unit_id = parse_int(request.args.get("unit_id"))
     q = request.args.get("q", "")[:60].strip()
+    residents = None
     if unit_id is not None:
         unit = _unit(unit_id)
     else:
         matches = prop.find(q) if q else []
         unit = matches[0].unit if matches else None
+        # the resident whose name or phone was typed comes first, and is the one chosen
+        residents = matches[0].residents if matches else None
     if not htmx:
         return redirect(url_for("desk.home", unit=unit.id if unit else None))
     if unit is None:
@@ -117,7 +120,7 @@ def pick():
     form = ContactForm(formdata=None)
     form.unit_id.data = str(unit.id)
     return render_template("desk/_unit_picked.html", q="", matches=[], form=form, unit=unit,
-                           residents=_residents(unit))
+                           residents=residents if residents is not None else _residents(unit))
 
 
 @bp.route("/contacts", methods=["POST"])

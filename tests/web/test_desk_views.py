@@ -136,6 +136,12 @@ def test_enter_picks_the_first_match_and_offers_its_residents(clerk, desk):
     assert grab(resp, lambda t, a: a.get("id") == "matches") == [""]  # the list is cleared
 
 
+def test_enter_on_a_phone_number_chooses_the_resident_it_belongs_to(clerk, desk):
+    resp = clerk.get("/desk/pick", query_string={"q": "13900002222"}, headers=HX)
+    assert resp.status_code == 200
+    assert f'value="{desk["tenant"].id}" checked autofocus' in resp.get_data(as_text=True)
+
+
 def test_a_click_on_a_match_picks_that_unit(clerk, desk):
     resp = clerk.get("/desk/pick", query_string={"unit_id": desk["unit"].id}, headers=HX)
     assert resp.status_code == 200 and "3栋2单元1502" in text(resp)
