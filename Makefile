@@ -46,7 +46,7 @@ run: install
 	@if [ "$${FLASK_DEBUG:-0}" = "1" ]; then \
 	  $(FLASK) run --host $(HOST) --port $(PORT) --debug; \
 	else \
-	  $(VENV)/bin/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app; \
+	  WEB_CONCURRENCY=$(WORKERS) HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/gunicorn -c scripts/gunicorn.conf.py; \
 	fi
 
 # ---- testing ----

@@ -9,7 +9,9 @@ from app.web.guards import can
 # endpoint, label, permission
 OFFICE_NAV = [
     ("desk.home", _l("Front desk"), Perm.DESK),
-    ("supervise.home", _l("Supervisor"), Perm.SUPERVISE),
+    ("desk.log", _l("Reception log"), Perm.DESK),
+    ("desk.slips", _l("Slips"), Perm.DESK),
+    ("supervise.home", _l("Dispatch board"), Perm.SUPERVISE),
     ("cashier.home", _l("Cashier"), Perm.CASHIER),
     ("manage.home", _l("Manager"), Perm.MANAGE),
     ("field.home", _l("My jobs"), Perm.FIELD),

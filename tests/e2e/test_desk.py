@@ -63,8 +63,10 @@ def test_expired_session_on_htmx_request_goes_to_the_login_page(desktop, console
     sign_in(page, "clerk")
     expect(page).to_have_url(url_path("/desk/"))
     # Every response, static files included, refreshes the permanent session cookie: let the
-    # page finish loading so no late response sets it again after it is cleared.
-    page.wait_for_load_state("networkidle")
+    # page finish loading so no late response sets it again after it is cleared. (The live
+    # screen keeps one wait open, so the network is never idle: wait for the load instead.)
+    page.wait_for_load_state("load")
+    page.wait_for_timeout(500)
 
     desktop.clear_cookies()
     assert desktop.cookies() == []
