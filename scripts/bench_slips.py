@@ -55,7 +55,7 @@ TOUCH_PATH = "/_bench/touch"          # fallback change when no real board actio
 CACHED_BOARD_PATH = "/_bench/board-cached"  # a prototype: the real board behind a render cache
 PROPAGATION_CLIENTS = 16
 PROPAGATION_CHANGES = 60
-IDLE_SECONDS = 120
+IDLE_SECONDS = 150
 IDLE_WAITS = 20
 
 QUICK = os.environ.get("BENCH_QUICK") == "1"  # a fast dry run of the harness; no doc written
@@ -769,20 +769,23 @@ class Changer:
         if self.form:
             self.form = find_reassign_form(self.sup.get("/supervise/")[2].decode()) or self.form
 
-    def change(self) -> tuple[float, bool]:
-        """Make one change: perf_counter() when its response arrived, and whether it was taken."""
+    def change(self) -> tuple[float, float, bool]:
+        """Make one change: perf_counter() as it was sent and as its response arrived, and
+        whether it was taken."""
         if self.form:
             action, fields, (name, ids) = self.form
+            sent = time.perf_counter()
             status, _, _ = self.sup.post(action, {**fields, name: ids[0]}, {"HX-Request": "true"})
             t = time.perf_counter()
             if status >= 400:
                 self.failed += 1
-            return t, status < 400
+            return sent, t, status < 400
         c = Http(self.port)
+        sent = time.perf_counter()
         status, _, _ = c.post(TOUCH_PATH, {})
         t = time.perf_counter()
         c.close()
-        return t, status < 400
+        return sent, t, status < 400
 
 
 def find_reassign_form(html: str):
@@ -814,7 +817,7 @@ def propagation(port: int, sup: Http, found: dict) -> dict:
     for w in waiters:
         w.start()
     changer = Changer(port, sup)
-    to_answer, to_screen, worst, missed = [], [], [], 0
+    to_answer, to_screen, worst, missed, from_sent = [], [], [], 0, []
     for _ in range(PROPAGATION_CHANGES):
         changer.prepare()
         deadline = time.monotonic() + 10
@@ -822,7 +825,7 @@ def propagation(port: int, sup: Http, found: dict) -> dict:
             time.sleep(0.005)
         time.sleep(0.3)  # let the server take each wait up
         before = [len(w.answers) for w in waiters]
-        t_post, taken = changer.change()
+        t_sent, t_post, taken = changer.change()
         if not taken:
             continue
         deadline = time.monotonic() + 5
@@ -836,8 +839,9 @@ def propagation(port: int, sup: Http, found: dict) -> dict:
                 continue
             t_answer, t_screen, _ = w.answers[n]
             round_delays.append(t_answer - t_post)
+            from_sent.append(t_answer - t_sent)
             if t_screen is not None:
-                to_screen.append(t_screen - t_post)
+                to_screen.append(t_screen - t_sent)
         to_answer += round_delays
         if round_delays:
             worst.append(max(round_delays))
@@ -845,7 +849,7 @@ def propagation(port: int, sup: Http, found: dict) -> dict:
     for w in waiters:
         w.stop = True
     return {"clients": PROPAGATION_CLIENTS, "changes": PROPAGATION_CHANGES, "how": changer.kind,
-            "answer": to_answer, "screen": to_screen, "worst": worst, "missed": missed,
+            "answer": to_answer, "from_sent": from_sent, "screen": to_screen, "worst": worst, "missed": missed,
             "failed_posts": changer.failed}
 
 
@@ -957,56 +961,108 @@ def idle(tmp: Path, server: Server, port: int, sup: Http, found: dict) -> dict:
 
 # ---- in-process: where the board's time goes ----------------------------------------------
 
+IN_PROCESS_PAGES = (("board", "supervisor", "/supervise/"), ("job list", "worker", "/field/"))
+
+
 def in_process_board(tmp: Path) -> dict:
-    """The board view in-process on both files, alternating: statements, SQL time and total
-    per request; then a cProfile of the 100k one and where its time goes."""
+    """The board and the job list in-process on both files, alternating request by request:
+    statements, SQL time and total per request, the slowest statements with SQLite's plan;
+    then a cProfile of the board at 100k history and where its time goes."""
     import cProfile
     import pstats
+    import sqlite3
 
     from sqlalchemy import event
 
     from app.extensions import db
 
-    sides = {}
-    for size, db_file in DB_FILES.items():
-        app = in_process_app(tmp, db_file)
-        client = app.test_client()
-        client.post("/login", data={"username": "supervisor", "password": "demo"})
-        with app.app_context():
-            engine = db.engine
-        stats = {"n": 0, "sql": 0.0, "t": []}
+    n = 60
+    result: dict = {}
+    for page, user, path in IN_PROCESS_PAGES:
+        sides = {}
+        for size, db_file in DB_FILES.items():
+            app = in_process_app(tmp, db_file)
+            client = app.test_client()
+            client.post("/login", data={"username": user, "password": "demo"})
+            with app.app_context():
+                engine = db.engine
+            stats: dict = {"n": 0, "sql": 0.0, "t": [], "by": {}}
 
-        def before(conn, cursor, statement, params, context, executemany):
-            conn.info["t"] = time.perf_counter()
+            def before(conn, cursor, statement, params, context, executemany):
+                conn.info["t"] = time.perf_counter()
 
-        def after(conn, cursor, statement, params, context, executemany, stats=stats):
-            stats["n"] += 1
-            stats["sql"] += time.perf_counter() - conn.info.pop("t", time.perf_counter())
+            def after(conn, cursor, statement, params, context, executemany, stats=stats):
+                took = time.perf_counter() - conn.info.pop("t", time.perf_counter())
+                stats["n"] += 1
+                stats["sql"] += took
+                entry = stats["by"].setdefault(statement, [0.0, params])
+                entry[0] += took
 
-        for _ in range(10):
-            client.get("/supervise/")
-        event.listen(engine, "before_cursor_execute", before)
-        event.listen(engine, "after_cursor_execute", after)
-        sides[size] = (client, stats)
-    n = 100
-    for _ in range(n):
-        for client, stats in sides.values():
-            t = time.perf_counter()
-            client.get("/supervise/")
-            stats["t"].append((time.perf_counter() - t) * 1000)
-    result = {size: {"total_ms": statistics.median(st["t"]), "queries": st["n"] / n,
-                     "sql_ms": st["sql"] / n * 1000} for size, (_, st) in sides.items()}
-    client = sides[HISTORY_LARGE][0]
-    prof = cProfile.Profile()
-    runs = 50
-    prof.enable()
-    for _ in range(runs):
-        client.get("/supervise/")
-    prof.disable()
-    st = pstats.Stats(prof)
-    result["profile_text"] = profile_text(st)
-    result["breakdown"] = profile_breakdown(st, runs)
+            for _ in range(10):
+                client.get(path)
+            event.listen(engine, "before_cursor_execute", before)
+            event.listen(engine, "after_cursor_execute", after)
+            sides[size] = (client, stats, (engine, before, after))
+        for _ in range(n):
+            for client, stats, _ in sides.values():
+                t = time.perf_counter()
+                client.get(path)
+                stats["t"].append((time.perf_counter() - t) * 1000)
+        for _client, _stats, (engine, before, after) in sides.values():
+            event.remove(engine, "before_cursor_execute", before)
+            event.remove(engine, "after_cursor_execute", after)
+        page_result = {size: {"total_ms": statistics.median(st["t"]), "queries": st["n"] / n,
+                              "sql_ms": st["sql"] / n * 1000}
+                       for size, (_, st, _e) in sides.items()}
+        small_by, large_by = sides[HISTORY_SMALL][1]["by"], sides[HISTORY_LARGE][1]["by"]
+        slowest = sorted(large_by.items(), key=lambda kv: -kv[1][0])[:2]
+        page_result["slowest"] = []
+        for statement, (took, params) in slowest:
+            with sqlite3.connect(tmp / DB_FILES[HISTORY_LARGE]) as conn:
+                plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + statement,
+                                                       params or ())]
+            page_result["slowest"].append({
+                "sql": re.sub(r"\s+", " ", statement), "plan": plan,
+                "ms_large": took / n * 1000,
+                "ms_small": small_by.get(statement, [0.0])[0] / n * 1000})
+        result[page] = page_result
+        if page == "board":
+            client = sides[HISTORY_LARGE][0]
+            prof = cProfile.Profile()
+            runs = 50
+            prof.enable()
+            for _ in range(runs):
+                client.get(path)
+            prof.disable()
+            st = pstats.Stats(prof)
+            result["profile_text"] = profile_text(st)
+            result["breakdown"] = profile_breakdown(st, runs)
     return result
+
+
+def in_process_pdf(tmp: Path, path: str) -> dict:
+    """The same slip PDF through the test client (no server): 10 timed after 3 warm-ups, and
+    a cProfile of 5 more."""
+    import cProfile
+    import pstats
+
+    app = in_process_app(tmp)
+    client = app.test_client()
+    client.post("/login", data={"username": "supervisor", "password": "demo"})
+    for _ in range(3):
+        client.get(path)
+    times = []
+    for _ in range(10):
+        t = time.perf_counter()
+        client.get(path)
+        times.append((time.perf_counter() - t) * 1000)
+    prof = cProfile.Profile()
+    prof.enable()
+    for _ in range(5):
+        client.get(path)
+    prof.disable()
+    return {"median": statistics.median(times), "p95": pct(times, 95),
+            "profile_text": profile_text(pstats.Stats(prof), cumulative=22, own=12)}
 
 
 def profile_breakdown(st, runs: int) -> dict[str, float]:
@@ -1025,11 +1081,11 @@ def profile_breakdown(st, runs: int) -> dict[str, float]:
     return out
 
 
-def profile_text(st) -> str:
+def profile_text(st, cumulative: int = 28, own: int = 15) -> str:
     import io
     parts = []
-    for key, count, title in (("cumulative", 28, "by cumulative time"),
-                              ("tottime", 15, "by own time")):
+    for key, count, title in (("cumulative", cumulative, "by cumulative time"),
+                              ("tottime", own, "by own time")):
         buf = io.StringIO()
         st.stream = buf
         st.sort_stats(key).print_stats(count)
@@ -1175,12 +1231,26 @@ def write_doc(r: dict) -> str:
         L.append(f"| {name} | {a['median']:.1f} | {b['median']:.1f} | "
                  f"{b['median'] / a['median']:.2f}× | {a['p95']:.1f} | {b['p95']:.1f} |")
     ip = r["in_process"]
-    L += ["", "In-process (Flask test client, no server; 100 requests alternating between the "
-          "two files), the board page per request:", "",
-          "| history | median ms | SQL statements | time in SQL ms |", "|---:|---:|---:|---:|"]
-    for size in (HISTORY_SMALL, HISTORY_LARGE):
-        v = ip[size]
-        L.append(f"| {size:,} | {v['total_ms']:.1f} | {v['queries']:.0f} | {v['sql_ms']:.1f} |")
+    L += ["", "In-process (Flask test client, no server; 60 requests alternating between the "
+          "two files), per request:", "",
+          "| page | history | median ms | SQL statements | time in SQL ms |",
+          "|---|---:|---:|---:|---:|"]
+    for page, _user, path in IN_PROCESS_PAGES:
+        for size in (HISTORY_SMALL, HISTORY_LARGE):
+            v = ip[page][size]
+            L.append(f"| {page} `{path}` | {size:,} | {v['total_ms']:.1f} | {v['queries']:.0f} | "
+                     f"{v['sql_ms']:.1f} |")
+    L += ["", f"The slowest statements at {HISTORY_LARGE:,} history, with SQLite's plan for "
+          "them (`EXPLAIN QUERY PLAN`; a `SCAN slips` walks the whole history):", ""]
+    for page, _user, path in IN_PROCESS_PAGES:
+        for q in ip[page]["slowest"]:
+            sql = q["sql"] if len(q["sql"]) < 700 else q["sql"][:700] + " …"
+            sql = re.sub(r"^SELECT .*? FROM ", "SELECT … FROM ", sql) \
+                if sql.count(" FROM ") == 1 else sql
+            L += [f"- {page}: {q['ms_small']:.2f} ms at {HISTORY_SMALL:,} → "
+                  f"{q['ms_large']:.2f} ms at {HISTORY_LARGE:,} per request; plan: "
+                  + "; ".join(f"`{p}`" for p in q["plan"]), "",
+                  "  ```sql", f"  {sql}", "  ```"]
     L += ["", f"Where a board request's time goes at {HISTORY_LARGE:,} history (cProfile, "
           "cumulative ms per request; the profiler inflates every figure about alike):", "",
           "| part | ms | share of the view |", "|---|---:|---:|"]
@@ -1191,19 +1261,24 @@ def write_doc(r: dict) -> str:
     L += ["", "### Change to screen", "",
           f"{prop['clients']} clients hold `/live/?since=N` open against the 2 workers (so both "
           f"processes' watchers are involved); {prop['changes']} times: {prop['how']}. Each "
-          "client's answer is timed from the moment the POST's response arrived; then the "
-          "client fetches the board partial as htmx would (\"on screen\"). The watcher looks "
-          "at the change counter every 0.25 s.", "",
+          "client's answer is timed from the moment the POST's response arrived (negative: "
+          "the screens heard of the change before the supervisor's own response, which carries "
+          "the whole board, was back); then the client fetches the board partial as htmx "
+          "would (\"on screen\", timed from the POST being sent: all clients refresh at once). "
+          "The watcher looks at the change counter every 0.25 s.", "",
           "| | p50 | p95 | max | samples |", "|---|---:|---:|---:|---:|",
           f"| wait answered | {pct(prop['answer'], 50) * 1000:.0f} ms | "
           f"{prop_p95 * 1000:.0f} ms | {max(prop['answer'] or [0]) * 1000:.0f} ms | "
           f"{len(prop['answer'])} |",
+          f"| wait answered, from the POST being sent | "
+          f"{pct(prop['from_sent'], 50) * 1000:.0f} ms | {pct(prop['from_sent'], 95) * 1000:.0f} ms "
+          f"| {max(prop['from_sent'] or [0]) * 1000:.0f} ms | {len(prop['from_sent'])} |",
           f"| slowest client of each change | {pct(prop['worst'], 50) * 1000:.0f} ms | "
           f"{pct(prop['worst'], 95) * 1000:.0f} ms | {max(prop['worst'] or [0]) * 1000:.0f} ms | "
           f"{len(prop['worst'])} |"]
     if screen:
-        L.append(f"| partial refreshed (on screen) | {pct(screen, 50) * 1000:.0f} ms | "
-                 f"{pct(screen, 95) * 1000:.0f} ms | {max(screen) * 1000:.0f} ms | "
+        L.append(f"| partial refreshed (on screen), from the POST being sent | "
+                 f"{pct(screen, 50) * 1000:.0f} ms | {pct(screen, 95) * 1000:.0f} ms | {max(screen) * 1000:.0f} ms | "
                  f"{len(screen)} |")
     L.append(f"\nAnswers that never came within 5 s: {prop['missed']}.")
     L += ["", "### The printed slip (PDF)", ""]
@@ -1212,6 +1287,13 @@ def write_doc(r: dict) -> str:
               f"{pdf['first']:.0f} ms (a fresh worker), then 4 warm-ups and 20 timed renders: "
               f"median {pdf['median']:.0f} ms, p95 {pdf['p95']:.0f} ms, max "
               f"{pdf['max']:.0f} ms; {pdf['kb']:.0f} KB."]
+        if "in_process" in pdf:
+            L += ["", f"The same PDF in-process (Flask test client, no server): median "
+                  f"{pdf['in_process']['median']:.0f} ms, p95 {pdf['in_process']['p95']:.0f} ms "
+                  "over 10 renders after 3 warm-ups."]
+            if not met["pdf"]:
+                L += ["", "Target missed; cProfile of 5 renders in-process:", "", "```",
+                      pdf["in_process"]["profile_text"], "```"]
     else:
         L += [f"Not measured: {pdf.get('error')}."]
     minutes = idle_r["browser_minutes"]
@@ -1281,6 +1363,8 @@ def main() -> int:
     os.environ.update(env_for(tmp))  # the in-process app reads the same settings
     sys.path.insert(0, str(ROOT))
     app = in_process_app(tmp)
+    import logging
+    logging.getLogger("weasyprint").setLevel(logging.WARNING)  # a line per render step
     r["live_wait"] = app.config["LIVE_WAIT_SECONDS"]
     r["live"] = ensure_live_slips(app)
     log(f"today's open slips: {r['live']}")
@@ -1318,8 +1402,11 @@ def main() -> int:
     finally:
         for server in servers.values():
             server.stop()
-    log("in-process board, both files ...")
+    log("in-process board and job list, both files ...")
     r["in_process"] = in_process_board(tmp)
+    if "path" in r["pdf"] and "median" in r["pdf"]:
+        log("in-process slip PDF ...")
+        r["pdf"]["in_process"] = in_process_pdf(tmp, r["pdf"]["path"])
     with app.app_context():
         from sqlalchemy import func, select
 
