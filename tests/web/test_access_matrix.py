@@ -21,7 +21,7 @@ from flask import url_for
 from app.domain.permissions import GRANTS, Perm
 from app.domain.roles import Role
 from app.extensions import db as _db
-from app.services import catalogue
+from app.services import catalogue, reception, slips
 from app.web.guards import PUBLIC
 from tests import factories
 from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
@@ -34,21 +34,53 @@ def world(app, db):
     """One of everything a URL can point at, committed."""
     manager = factories.user("manager", username="boss")
     target = factories.user("clerk", username="target")
+    supervisor = factories.user("supervisor", username="boss2")
+    worker = factories.user("worker", username="hands")
     unit = factories.unit("3", 2, "1502")
     resident = factories.resident(unit, "张伟")
     approved = factories.price_list(manager, number=1, effective=date(2026, 1, 1))
     draft = catalogue.start_draft(manager)
+    entry = reception.log_contact(reception.Contact("phone", "paid", "漏水", unit=unit,
+                                                    resident=resident), target)
+    slip = factories.slip(target, unit_=unit, pl=approved, reception=entry)
+    slips.dispatch(slip, supervisor, worker.id)
+    photo = _files_on_disk(app, slip, worker)
     db.session.commit()
     return {
         "unit_id": unit.id, "resident_id": resident.id, "user_id": target.id,
         "number": approved.number, "item_id": draft.items[0].id,
         "building_id": unit.building_id, "category_id": draft.items[0].category_id,
+        "entry_id": entry.id, "slip_number": slip.number, "slip_id": slip.id,
+        "version": slip.version, "photo_id": photo.id, "action": "cancel",
+        "worker_id": worker.id, "approved_item_id": approved.items[0].id,
     }
+
+
+def _files_on_disk(app, slip, worker):
+    """A signature and a photo under instance/, as the worker's phone would have left them."""
+    from pathlib import Path
+
+    from PIL import Image
+
+    from app.models import SlipPhoto
+    root = Path(app.instance_path)
+    for rel in (f"signatures/{slip.number}.png", f"photos/{slip.number}/before-1.jpg"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (20, 10), "white").save(root / rel)
+    slip.signature_file = f"signatures/{slip.number}.png"
+    photo = SlipPhoto(slip=slip, kind="before", file=f"photos/{slip.number}/before-1.jpg",
+                      content_type="image/jpeg", size=100, uploaded_by_id=worker.id)
+    _db.session.add(photo)
+    _db.session.flush()
+    return photo
 
 
 # What each URL argument is built from (a key of `world`).
 ARGUMENTS = {"unit_id": "unit_id", "resident_id": "resident_id", "user_id": "user_id",
-             "number": "number", "item_id": "item_id", "building_id": "building_id"}
+             "number": "number", "item_id": "item_id", "building_id": "building_id",
+             "entry_id": "entry_id", "photo_id": "photo_id", "action": "action"}
+# Slip pages say <number> too: there it is the slip's number, not a price-list version.
+SLIP_PREFIXES = ("/slips/", "/field/jobs/", "/supervise/slips/")
 
 
 def post_data(endpoint: str, w: dict) -> dict | None:
@@ -85,8 +117,31 @@ def post_data(endpoint: str, w: dict) -> dict | None:
                                    "active": "y"},
         "property.import_csv": {"file": (io.BytesIO("building,entrance,unit,name\n8,1,101,王五\n"
                                                     .encode()), "units.csv")},
+        "desk.contact_new": {"unit_id": w["unit_id"], "resident_id": w["resident_id"],
+                             "channel": "phone", "kind": "enquiry", "request": "几点开门",
+                             "answer": "八点"},
+        "desk.contact_answer": {"answer": "已答复"},
+        "desk.slip_new": {"lines-0-item_id": w["approved_item_id"], "lines-0-quantity": "1",
+                          "window_date": "2026-12-01", "window_start": "10:00",
+                          "window_end": "12:00"},
+        "slips.act": {"version": w["version"], "note": "业主不需要了"},
+        "field.act": {"expected_version": w["version"], "request_key": "matrix-key-0001",
+                      "note": "业主不需要了"},
+        "field.photo": {"kind": "before", "photo": (io.BytesIO(_png()), "p.png")},
+        "supervise.dispatch": {"version": w["version"], "worker_id": w["worker_id"]},
+        "supervise.unassign": {"version": w["version"]},
+        "supervise.approve_quote": {"version": w["version"]},
+        "supervise.approve_price": {"version": w["version"]},
+        "supervise.reject_price": {"version": w["version"], "note": "太贵"},
     }
     return payloads.get(endpoint)
+
+
+def _png() -> bytes:
+    from PIL import Image
+    out = io.BytesIO()
+    Image.new("RGB", (20, 10), "red").save(out, "PNG")
+    return out.getvalue()
 
 
 def rules(app):
@@ -98,8 +153,11 @@ def build_url(app, rule, w) -> str | None:
     """The URL of `rule` with its arguments taken from real records; None when it cannot."""
     if any(arg not in ARGUMENTS for arg in rule.arguments):
         return None
+    values = {a: w[ARGUMENTS[a]] for a in rule.arguments}
+    if "number" in values and rule.rule.startswith(SLIP_PREFIXES):
+        values["number"] = w["slip_number"]
     with app.test_request_context():
-        return url_for(rule.endpoint, **{a: w[ARGUMENTS[a]] for a in rule.arguments})
+        return url_for(rule.endpoint, **values)
 
 
 def required_perm(app, rule):
@@ -199,6 +257,9 @@ def walk(app, client, role: str | None, w: dict) -> list[str]:
 def test_every_route_for_a_signed_in_role(app, world, role):
     client = app.test_client()
     user = factories.user(role)
+    if role == "worker":  # a worker reaches only the slips assigned to them
+        from app.models import Slip
+        _db.session.get(Slip, world["slip_id"]).worker_id = user.id
     _db.session.commit()
     resp = client.post("/login", data={"username": user.username, "password": factories.PASSWORD})
     assert resp.status_code == 302
