@@ -310,3 +310,30 @@ def test_unknown_numbers_and_strangers(app, clerk, world):
     anonymous = app.test_client()
     resp = anonymous.get(f"/slips/{world.number}/slip.pdf")
     assert resp.status_code == 302 and "/login" in resp.headers["Location"]
+
+
+def test_a_long_slip_loses_nothing(app, clerk, world, tmp_path):
+    """Thirty lines and long notes do not fit half a sheet: each copy then takes its own
+    sheet(s), whole, instead of being cut off."""
+    with app.app_context():
+        from sqlalchemy import select
+
+        from app.models import PriceList, User
+        clerk_user = _db.session.scalar(select(User).where(User.username == "pdf-clerk"))
+        pl = _db.session.scalar(select(PriceList))
+        lines = [svc.LineRequest(pl.items[i % 3].id, 1, None) for i in range(30)]
+        notes = "老人独居，听力不好，请多按几次门铃。" * 12
+        slip = factories.slip(clerk_user, pl=pl, lines=lines, notes=notes)
+        _db.session.commit()
+        number = slip.number
+        _db.session.remove()
+    doc = _fetch(clerk, f"/slips/{number}/slip.pdf", tmp_path, "long")
+    assert doc.status == 200 and doc.pages >= 2
+    assert doc.text.count(number) == 2
+    text = "".join(doc.text.split())
+    assert text.count("门铃") == 2 * 12  # every word of the notes, on both copies
+    assert text.count("第一联（存根）") == 1 and text.count("第二联（客户联）") == 1
+    first_sheet = doc.text.split("\f")[0]
+    assert "第一联" in first_sheet and "第二联" not in first_sheet  # copy 2 starts a new sheet
+    for seq in range(1, 31):
+        assert len(re.findall(rf"^\s*{seq}\s+\S", doc.text, re.M)) == 2, seq

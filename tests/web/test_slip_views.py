@@ -226,6 +226,9 @@ def test_the_page_refreshes_live_and_costs_nothing_when_unchanged(clerk, staff, 
     db.session.commit()
     page = clerk.get(f"/slips/{slip.number}")
     assert 'data-live="/live/"' in page.get_data(as_text=True)
+    from app.services import live
+    # the screen waits from the change stamp it was drawn at: nothing in between is missed
+    assert f'data-live-stamp="{live.current()}"' in page.get_data(as_text=True)
     region = live_region(page)
     assert region["hx-trigger"] == "live-changed from:body"
     assert region["hx-swap"] == "outerHTML"
@@ -601,3 +604,17 @@ def test_the_signature(app, clerk, login_as, staff, db, stored):
 def test_a_missing_signature_file_is_a_404(clerk, staff, db):
     slip = drive(new_slip(staff), staff, State.COMPLETED)  # the file was never written
     assert clerk.get(f"/slips/{slip.number}/signature.png").status_code == 404
+
+
+def test_a_supervisor_who_is_also_the_worker_is_sent_to_the_phone_screen(app, db, staff):
+    both = factories.user("supervisor", "worker", username="boss-and-fixer")
+    db.session.commit()
+    slip = new_slip(staff)
+    svc.dispatch(slip, staff.super, both.id)
+    db.session.commit()
+    c = app.test_client()
+    assert c.post("/login", data={"username": "boss-and-fixer",
+                                  "password": factories.PASSWORD}).status_code == 302
+    page = c.get(f"/slips/{slip.number}")
+    assert "On your phone: Accept job, Check in, Nobody home." in text(page)
+    assert f'href="/field/jobs/{slip.number}"' in page.get_data(as_text=True)
