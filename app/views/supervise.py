@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, abort, flash, redirect, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -27,11 +27,6 @@ bp = Blueprint("supervise", __name__, url_prefix="/supervise")
 # The actions the board itself offers on a card; the others are on the slip's page.
 BOARD_ACTIONS = frozenset({Action.DISPATCH, Action.REASSIGN, Action.UNASSIGN,
                            Action.APPROVE_QUOTE, Action.APPROVE_PRICE, Action.REJECT_PRICE})
-# The form fields a card shows for each action: an error on any other field goes on top.
-CARD_FIELDS = {Action.DISPATCH: {"worker_id", "window_start", "window_end"},
-               Action.REASSIGN: {"worker_id"}, Action.REJECT_PRICE: {"note"}}
-
-
 @bp.route("/")
 @require(Perm.SUPERVISE)
 def home():
@@ -42,12 +37,11 @@ def home():
 
 def _board(status: int = 200, *, failed: tuple[str, SlipActionForm] | None = None,
            done: str | None = None):
-    """The board page (or, for htmx, its partial) as the database has it now."""
+    """The board as the database has it now: the page; for htmx the board partial, and after
+    an action the partial with the note that says how the action went (swapped beside it, so a
+    live refresh of the board leaves the note alone)."""
     stamp = live.current()  # before the board: a change after this read refreshes it again
     board = slips.board()
-    alerts: list[str] = []
-    if failed is not None:
-        alerts = _misplaced_errors(board, *failed)
     on_board = [slip for lane in board.lanes.values() for slip in lane]
     actions = {slip.number: [a for a in slips.actions_for(slip, current_user)
                              if a in BOARD_ACTIONS] for slip in on_board}
@@ -58,24 +52,21 @@ def _board(status: int = 200, *, failed: tuple[str, SlipActionForm] | None = Non
         "overdue": sum(1 for c in clocks.values() if c.overdue),
         "approvals": sum(1 for s in on_board if s.needs_approval),
     }
+    answer = request.method == "POST"
     return page_or_partial(
-        "supervise/board.html", "supervise/_board.html", status, board=board,
-        actions=actions, clocks=clocks, summary=summary, failed=failed, alerts=alerts,
-        done=done, stamp=stamp, Action=Action, State=State)
+        "supervise/board.html", "supervise/_answer.html" if answer else "supervise/_board.html",
+        status, board=board, actions=actions, clocks=clocks, summary=summary, failed=failed,
+        alerts=_messages(*failed) if failed else [], done=done, stamp=stamp, Action=Action,
+        State=State)
 
 
-def _misplaced_errors(board, number: str, form: SlipActionForm) -> list[str]:
-    """The failed form's messages that have no field on the card now, for the board's top."""
-    slip = next((s for lane in board.lanes.values() for s in lane if s.number == number), None)
-    shown: set[str] = set()
-    if slip is not None:
-        for action in slips.actions_for(slip, current_user):
-            shown |= CARD_FIELDS.get(action, set())
-    messages = [str(m) for m in form.form_errors]
+def _messages(number: str, form: SlipActionForm) -> list[str]:
+    """Every message of a refused action, for the note above the board (the card also shows
+    each one next to its field while the card is there)."""
+    found = [str(m) for m in form.form_errors]
     for field in form:
-        if field.errors and field.name not in shown:
-            messages += [str(m) for m in field.errors]
-    return messages
+        found += [str(m) for m in field.errors]
+    return [m if number in m else f"{number}: {m}" for m in found]
 
 
 def _slip_or_404(number: str) -> Slip:

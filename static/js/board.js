@@ -82,7 +82,15 @@
   document.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail.target && event.detail.target.id === "board") { pending = false; }
   });
-  document.addEventListener("htmx:afterSettle", function () { syncClock(); });
+  document.addEventListener("htmx:afterSettle", function () {
+    syncClock();
+    // "Slip … dispatched" has been read after a while; a refusal stays until the next action.
+    var done = document.querySelector("#board-note .alert.success:not([data-fading])");
+    if (done) {
+      done.setAttribute("data-fading", "1");
+      window.setTimeout(function () { if (done.parentNode) { done.parentNode.removeChild(done); } }, 20000);
+    }
+  });
   document.addEventListener("focusout", function () { window.setTimeout(refreshIfPending, 50); });
 
   window.setInterval(function () { tick(); refreshIfPending(); }, 2000);

@@ -233,6 +233,21 @@ def test_the_board_refreshes_itself_live_as_one_partial(supervisor, scene):
     assert "HX-Request" in partial.headers["Vary"]
 
 
+def test_the_note_of_an_action_survives_the_next_live_refresh(supervisor, scene):
+    """An action's answer carries its note out of band, beside the board; a live refresh
+    (htmx GET) swaps only the board, so the note stays until the next action."""
+    slip = scene.slips["plain"]
+    answer = supervisor.post(f"/supervise/slips/{slip.number}/dispatch", headers=HX,
+                             data={"worker_id": scene.workers[0].id, "version": slip.version})
+    body = answer.get_data(as_text=True)
+    assert '<div id="board-note" class="board-notes" hx-swap-oob="true">' in body
+    assert '<section id="board"' in body
+    refresh = supervisor.get("/supervise/", headers=HX).get_data(as_text=True)
+    assert "board-note" not in refresh and "dispatched to" not in refresh
+    page = supervisor.get("/supervise/").get_data(as_text=True)
+    assert '<div id="board-note" class="board-notes">' in page  # the page has the empty note
+
+
 def test_the_board_in_chinese(supervisor, scene):
     from tests.web.pages import in_chinese
     resp = in_chinese(supervisor).get("/supervise/")
@@ -351,6 +366,7 @@ def test_an_unknown_worker_is_refused_next_to_the_select(db, supervisor, scene, 
     assert resp.status_code == 422
     assert field_errors(resp, "worker_id") == ["Choose a worker."]
     assert "failed" in classes_of(resp, slip.number)
+    assert form_alerts(resp) == [f"{slip.number}: Choose a worker."]  # also above the board
     assert snapshot(db, slip) == before
 
 
@@ -384,8 +400,8 @@ def test_a_broken_version_is_refused_and_the_board_refreshes(db, supervisor, sce
     resp = supervisor.post(f"/supervise/slips/{slip.number}/dispatch", headers=HX,
                            data={"worker_id": scene.workers[0].id, "version": version})
     assert resp.status_code == 422
-    assert form_alerts(resp) == ["This card was out of date. The board has been refreshed: "
-                                 "look at the slip again."]
+    assert form_alerts(resp) == [f"{slip.number}: This card was out of date. The board has "
+                                 "been refreshed: look at the slip again."]
     assert snapshot(db, slip) == before
 
 
