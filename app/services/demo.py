@@ -10,10 +10,20 @@ from sqlalchemy import func, select
 from app.domain.money import parse_yuan
 from app.domain.pricing import make_price
 from app.extensions import db
-from app.models import AuditEvent, Category, ListStatus, PriceItem, PriceList, PropertySettings, Unit, User
+from app.models import (
+    AuditEvent,
+    Category,
+    ListStatus,
+    PriceItem,
+    PriceList,
+    PropertySettings,
+    Unit,
+    User,
+)
 from app.services import accounts, catalogue
 from app.services import demo_data as data
 from app.services.audit import acting_as, record
+from app.services.demo_slips import seed_slips
 from app.services.property import add_resident, create_building, create_unit
 
 DEMO_PASSWORD = "demo"
@@ -51,7 +61,9 @@ def seed(force: bool = False, rng_seed: int = 2026) -> dict[str, int]:
         units, residents = _property(rng)
         items = _price_list(manager, supervisor)
     db.session.flush()
-    return {"staff": len(users), "units": units, "residents": residents, "items": items}
+    counts = {"staff": len(users), "units": units, "residents": residents, "items": items}
+    counts.update(seed_slips(rng, users))  # 90 days of jobs and a live board today
+    return counts
 
 
 def _staff() -> dict[str, User]:

@@ -1,15 +1,35 @@
 """The demo property 阳光花园: what `flask seed-demo` builds, and that it never mixes into real data."""
 from __future__ import annotations
 
-from datetime import date
+import re
+from collections import defaultdict
+from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from app.domain.roles import Role
-from app.models import AuditEvent, Building, ListStatus, PriceList, PropertySettings, Resident, Unit, User
+from app.domain.slip_states import State
+from app.extensions import db as _db
+from app.models import (
+    AuditEvent,
+    Building,
+    ListStatus,
+    PriceList,
+    PropertySettings,
+    ReceptionEntry,
+    Resident,
+    Slip,
+    SlipEvent,
+    Unit,
+    User,
+)
+from app.models._types import utcnow
 from app.services import catalogue, demo
+from app.services import slips as svc
 from tests import factories
+from tests.conftest import _wipe
 from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast accounts)
 
 # Seed 002 (最新有偿服务项目收费标准), row by row: name, unit of charge, lowest and highest yuan.
@@ -44,27 +64,6 @@ def seeded(db):
     return counts
 
 
-def test_the_demo_property_its_staff_and_their_logins(app, db, seeded):
-    assert count(db, Building) == 6
-    units = count(db, Unit)
-    assert 300 <= units <= 1000
-    owners = count(db, Resident, Resident.kind == "owner")
-    tenants = count(db, Resident, Resident.kind == "tenant")
-    assert owners > tenants > 0
-    assert seeded["units"] == units and seeded["residents"] == owners + tenants
-    # some flats are empty, some have two residents, some residents have special notes
-    empty = count(db, Unit, ~Unit.residents.any())
-    assert 0 < empty < units // 4
-    assert count(db, Resident, Resident.notes != "") > 10
-    # every unit's label and key agree with its address
-    for unit in db.session.scalars(select(Unit).limit(50)):
-        assert unit.label == f"{unit.building.code}栋{unit.entrance}单元{unit.number}"
-    settings = db.session.scalar(select(PropertySettings))
-    assert settings.name == "阳光花园物业服务中心" and settings.timezone == "Asia/Shanghai"
-    check_the_staff(db)
-    check_the_logins(app, db)
-
-
 def check_the_staff(db):
     staff = db.session.scalars(select(User).where(User.active.is_(True))).all()
     assert len(staff) >= 12
@@ -94,27 +93,6 @@ def check_the_draft(db):
     assert count(db, PriceList, PriceList.status == ListStatus.APPROVED) == 1
 
 
-def test_every_row_of_seed_002_is_on_the_approved_list_at_its_price(db, seeded):
-    check_the_draft(db)
-    v1 = catalogue.in_force()
-    on_list = sorted((i.name_zh, i.unit, i.price_min_fen, i.price_max_fen) for i in v1.items)
-    for name, unit, lo, hi in SEED_002:
-        row = (name, unit, None if lo is None else lo * 100, None if hi is None else hi * 100)
-        assert row in on_list, f"{name} {lo}–{hi}/{unit} is missing or priced differently"
-    assert sum(1 for i in v1.items if i.name_zh == "拆装纱窗") == 2  # the seed lists it twice
-    pipe = next(i for i in v1.items if i.name_zh == "换管")
-    assert pipe.by_workload  # 视工程量定价
-    lock = next(i for i in v1.items if i.name_zh == "窗户(推拉门)换锁")
-    assert lock.by_workload and lock.price_min_fen is None
-    # free items too, and every price obeys the pricing rules
-    from app.domain.pricing import make_price
-    assert any(i.free for i in v1.items)
-    for item in v1.items:
-        spec = make_price(item.price_min_fen, item.price_max_fen, by_workload=item.by_workload,
-                          free=item.free)
-        assert spec == item.price, item.name_zh
-
-
 def test_seed_refuses_a_database_that_holds_data(db):
     factories.user("manager", username="real-boss")
     db.session.commit()
@@ -131,8 +109,13 @@ def residents_of_building_3(db) -> list[str]:
         Unit.search_key.startswith("3-2-"))))
 
 
+def the_slips(db) -> list[tuple[str, str, str]]:
+    return db.session.execute(select(Slip.number, Slip.state, Unit.label).join(Unit)
+                              .order_by(Slip.number)).all()
+
+
 def test_seed_with_force_replaces_everything_with_the_same_demo(db, seeded):
-    before, names = snapshot(db), residents_of_building_3(db)
+    before, names, slips = snapshot(db), residents_of_building_3(db), the_slips(db)
     factories.user("clerk", username="stray")
     db.session.commit()
     counts = demo.seed(force=True)
@@ -140,6 +123,7 @@ def test_seed_with_force_replaces_everything_with_the_same_demo(db, seeded):
     assert counts == seeded
     assert snapshot(db) == before
     assert residents_of_building_3(db) == names  # the same people every time: docs can name them
+    assert the_slips(db) == slips                   # and the same jobs, numbers and outcomes
     assert db.session.scalar(select(User).where(User.username == "stray")) is None
 
 
@@ -190,10 +174,184 @@ def test_the_cli_create_user_explains_a_taken_username(app, db):
     assert count(db, User) == 1
 
 
-def test_the_demo_trail_names_who_did_what(db):
-    demo.seed()
-    db.session.commit()
-    by_action = {e.action: e for e in db.session.scalars(select(AuditEvent))}
-    assert by_action["pricelist.item_update"].actor.username == "supervisor"
-    assert by_action["pricelist.approve"].actor.username == "manager"
-    assert by_action["property.seed"].actor.username == "manager"
+# ---- one seeded demo for the checks that only read it (seeding takes a few seconds) --------------
+
+class TestTheSeededDemo:
+    @pytest.fixture(scope="class")
+    @classmethod
+    def seeded(cls, app):
+        with app.app_context():
+            counts = demo.seed()
+            _db.session.commit()
+            _db.session.remove()
+        yield counts
+        _wipe(app)
+
+    @pytest.fixture
+    def db(self, app, seeded):
+        """The seeded database, read in a test's own app context; nothing is kept."""
+        with app.app_context():
+            yield _db
+            _db.session.rollback()
+
+    def test_the_demo_property_its_staff_and_their_logins(self, app, db, seeded):
+        assert count(db, Building) == 6
+        units = count(db, Unit)
+        assert 300 <= units <= 1000
+        owners = count(db, Resident, Resident.kind == "owner")
+        tenants = count(db, Resident, Resident.kind == "tenant")
+        assert owners > tenants > 0
+        assert seeded["units"] == units and seeded["residents"] == owners + tenants
+        # some flats are empty, some have two residents, some residents have special notes
+        empty = count(db, Unit, ~Unit.residents.any())
+        assert 0 < empty < units // 4
+        assert count(db, Resident, Resident.notes != "") > 10
+        # every unit's label and key agree with its address
+        for unit in db.session.scalars(select(Unit).limit(50)):
+            assert unit.label == f"{unit.building.code}栋{unit.entrance}单元{unit.number}"
+        settings = db.session.scalar(select(PropertySettings))
+        assert settings.name == "阳光花园物业服务中心" and settings.timezone == "Asia/Shanghai"
+        check_the_staff(db)
+        check_the_logins(app, db)
+
+    def test_every_row_of_seed_002_is_on_the_approved_list_at_its_price(self, db, seeded):
+        check_the_draft(db)
+        v1 = catalogue.in_force()
+        on_list = sorted((i.name_zh, i.unit, i.price_min_fen, i.price_max_fen) for i in v1.items)
+        for name, unit, lo, hi in SEED_002:
+            row = (name, unit, None if lo is None else lo * 100, None if hi is None else hi * 100)
+            assert row in on_list, f"{name} {lo}–{hi}/{unit} is missing or priced differently"
+        assert sum(1 for i in v1.items if i.name_zh == "拆装纱窗") == 2  # the seed lists it twice
+        pipe = next(i for i in v1.items if i.name_zh == "换管")
+        assert pipe.by_workload  # 视工程量定价
+        lock = next(i for i in v1.items if i.name_zh == "窗户(推拉门)换锁")
+        assert lock.by_workload and lock.price_min_fen is None
+        # free items too, and every price obeys the pricing rules
+        from app.domain.pricing import make_price
+        assert any(i.free for i in v1.items)
+        for item in v1.items:
+            spec = make_price(item.price_min_fen, item.price_max_fen, by_workload=item.by_workload,
+                              free=item.free)
+            assert spec == item.price, item.name_zh
+
+    def test_the_demo_trail_names_who_did_what(self, db, seeded):
+        by_action = {e.action: e for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))}
+        assert by_action["pricelist.item_update"].actor.username == "supervisor"
+        assert by_action["pricelist.approve"].actor.username == "manager"
+        assert by_action["property.seed"].actor.username == "manager"
+        # the desk, the board and the phones each did their own part of the jobs
+        assert by_action["reception.log"].actor.username in ("clerk", "clerk2")
+        assert by_action["slip.open"].actor.username in ("clerk", "clerk2")
+        assert "supervisor" in by_action["slip.dispatch"].actor.roles
+        assert "worker" in by_action["slip.complete"].actor.roles
+        assert by_action["slip.hand_back"].actor.username in ("clerk", "clerk2")
+
+    # ---- the slips: every state, a live day, history that reads true ---------------------------
+
+    def test_slips_in_every_state_over_ninety_days_and_today(self, db, seeded):
+        states = {s for s in db.session.scalars(select(Slip.state))}
+        assert states == {s.value for s in State}
+        assert seeded["slips"] == count(db, Slip) >= 200
+        today = svc.local_today()
+        days = {(today - s.created_at.astimezone(svc.zone()).date()).days
+                for s in db.session.scalars(select(Slip))}
+        assert max(days) == 90 and 0 in days and len(days) > 75  # spread over the whole time
+        assert count(db, Slip, Slip.state == "handed_back") > count(db, Slip) // 2
+        for slip in db.session.scalars(select(Slip).where(Slip.state == "cancelled")):
+            assert slip.cancel_reason
+
+    def test_numbers_run_per_month_of_opening_without_gaps(self, db, seeded):
+        series = defaultdict(list)
+        rows = db.session.execute(select(Slip.number, Slip.created_at).order_by(Slip.id)).all()
+        for number, created in rows:
+            assert re.fullmatch(r"YC\d{6}-\d{4}", number)
+            assert number[2:8] == created.astimezone(svc.zone()).strftime("%Y%m")
+            series[number[:8]].append(int(number[9:]))
+        assert len(series) >= 3
+        for month, taken in series.items():
+            assert taken == list(range(1, len(taken) + 1)), month  # in order, none missing
+        opened = [created for _, created in rows]
+        assert opened == sorted(opened)  # numbered in the order the calls came in
+
+    def test_todays_board_and_the_demo_workers_phone_are_alive(self, db, seeded):
+        board = svc.board()
+        for lane in ("registered", "nobody_home", "awaiting_price", "dispatched", "accepted",
+                     "on_site", "in_progress", "disputed", "completed"):
+            assert board.lanes[lane], f"the {lane} lane is empty"
+        tray = board.lanes["registered"]
+        assert tray[0].urgent and tray[0].worker is None  # the burst pipe, on top
+        running = svc.clock(tray[0], board.now)
+        assert not running.overdue and 0 < running.minutes_left <= 30
+        assert any(s.needs_approval for s in tray)  # a price for the supervisor to approve
+        today = svc.local_today()
+        fresh = [s for lane, slips in board.lanes.items() if lane != "disputed" for s in slips]
+        assert all(s.created_at.astimezone(svc.zone()).date() == today for s in fresh) \
+            or board.now.astimezone(svc.zone()).hour < 10  # early in the morning: since last night
+        worker = db.session.scalar(select(User).where(User.username == "worker"))
+        active, done = svc.worker_jobs(worker)
+        assert {s.state for s in active} >= {"dispatched", "accepted", "on_site", "in_progress"}
+        assert done and all(s.worker_id == worker.id for s in active + done)
+        assert board.load[worker.id] >= len(active)
+        foreman = db.session.scalar(select(User).where(User.username == "cleaning_lead"))
+        assert svc.worker_jobs(foreman)[0]  # the supervisor who also works has a job too
+
+    def test_every_slip_has_its_log_entry_and_a_true_history(self, app, db, seeded):
+        now = utcnow()
+        staff = {u.id: u for u in db.session.scalars(select(User))}
+        trail = defaultdict(list)
+        for e in db.session.scalars(select(AuditEvent).where(AuditEvent.entity_type == "slip")):
+            trail[e.entity_id].append((e.action, e.actor_id, e.at))
+        events = defaultdict(list)
+        for e in db.session.scalars(select(SlipEvent).order_by(SlipEvent.id)):
+            events[e.slip_id].append(e)
+        for slip in db.session.scalars(select(Slip)):
+            entry = slip.reception
+            assert entry is not None and entry.at <= slip.created_at == entry.closed_at
+            assert entry.kind in ("paid", "free_repair") and entry.unit_id == slip.unit_id
+            steps = events[slip.id]
+            assert steps[0].action == "open" and steps[0].at == slip.created_at
+            assert "clerk" in staff[steps[0].actor_id].roles
+            assert steps[-1].to_state == slip.state
+            for a, b in zip(steps, steps[1:]):
+                assert a.at <= b.at and b.from_state == a.to_state, slip.number
+            assert steps[-1].at <= now
+            # the audit trail tells the same story: one row per step, same person, same time
+            assert sorted(trail[slip.id], key=str) == sorted(
+                [(f"slip.{e.action}", e.actor_id, e.at) for e in steps], key=str)
+            assignee = None  # whoever the slip was dispatched to at that step
+            for e in steps:
+                roles = staff[e.actor_id].roles
+                if e.action in ("dispatch", "reassign"):
+                    assignee = e.data["worker"]
+                elif e.action in ("unassign", "reschedule"):
+                    assignee = None
+                if e.action in ("accept", "check_in", "nobody_home", "confirm_fee",
+                                "request_price", "complete"):
+                    assert staff[e.actor_id].full_name == assignee and "worker" in roles
+                elif e.action in ("dispatch", "approve_quote", "approve_price", "reject_price",
+                                  "resolve"):
+                    assert "supervisor" in roles
+            if slip.completed_at is not None:
+                assert slip.checked_in_at <= slip.completed_at
+                assert slip.signature_file and (Path(app.instance_path) / slip.signature_file).is_file()
+            if slip.handed_back_at is not None:
+                assert slip.completed_at <= slip.handed_back_at <= now
+
+    def test_the_log_holds_enquiries_answered_and_complaints(self, db, seeded):
+        kinds = defaultdict(list)
+        for entry in db.session.scalars(select(ReceptionEntry)):
+            kinds[entry.kind].append(entry)
+            assert entry.at <= utcnow()
+        assert len(kinds["enquiry"]) > 20 and len(kinds["free_repair"]) > 0
+        assert all(e.closed_at and e.answer for e in kinds["enquiry"])
+        assert kinds["complaint"]
+        still_open = [e for e in kinds["complaint"] if e.closed_at is None]
+        assert len(still_open) == 1  # today's, about the disputed slip
+        disputed = db.session.scalar(select(Slip).where(Slip.state == "disputed"))
+        assert disputed.number in still_open[0].request
+        assert seeded["log entries"] == count(db, ReceptionEntry)
+        # the log reads in time order, as the desk wrote it
+        times = db.session.scalars(select(ReceptionEntry.at).order_by(ReceptionEntry.id)).all()
+        assert times == sorted(times)
+        assert max(times) - min(times) >= timedelta(days=89)
+
