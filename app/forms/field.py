@@ -42,6 +42,12 @@ class ActionForm(BaseForm):
             self.expected_version.data = version
             self.request_key.data = uuid.uuid4().hex
 
+    def renew(self, version: int) -> None:
+        """Shown again after a refusal: the screen now shows `version`, and a retry is a new tap."""
+        self.expected_version.raw_data = None
+        self.expected_version.data = version
+        self.request_key.data = uuid.uuid4().hex
+
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
         # The hidden fields have no place on screen: their message goes to the form's alert.
@@ -127,8 +133,7 @@ class CompleteForm(ActionForm):
         render_kw={"rows": 2})
 
 
-PHOTO_KIND_CHOICES = [("before", _l("Before work")), ("after", _l("After work")),
-                      ("damage", _l("Damage found"))]
+PHOTO_KIND_CHOICES = [("before", _l("Before")), ("after", _l("After")), ("damage", _l("Damage"))]
 
 
 class PhotoForm(BaseForm):

@@ -142,6 +142,8 @@ def _form(action: Action, slip: Slip, fresh: bool = False):
     if action == Action.CONFIRM_FEE:
         return confirm_fee_form(slip, **kw)
     form = FORMS[action](**kw)
+    if isinstance(form, ReasonForm):  # cancel and dispute share a page: ids of their own
+        form.note.id = f"{action.value}-note"
     if fresh and action == Action.COMPLETE and not form.acceptance_name.data:
         form.acceptance_name.data = slip.contact_name
     return form
@@ -203,6 +205,7 @@ def _job_page(slip: Slip, *, door: bool = False, posted=None, photo_form=None, s
     actions = [a for a in slips.actions_for(slip, current_user) if a in FORMS]
     forms = {a: _form(a, slip, fresh=True) for a in actions}
     if posted is not None and posted[0] in forms:
+        posted[1].renew(slip.version)
         forms[posted[0]] = posted[1]
     events = slips.timeline(slip)
     last = events[-1] if events else None

@@ -40,9 +40,16 @@
     try { window.localStorage.setItem(name, JSON.stringify(list)); } catch (e) { /* full */ }
   }
 
+  // Times as the office shows them: in the property's time zone, whatever the phone's is.
   function hhmm(ms) {
-    var d = new Date(ms);
-    return ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2);
+    var zone = texts().timeZone;
+    try {
+      return new Intl.DateTimeFormat("en-GB", {hour: "2-digit", minute: "2-digit", hour12: false,
+                                               timeZone: zone || undefined}).format(new Date(ms));
+    } catch (e) {
+      var d = new Date(ms);
+      return ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2);
+    }
   }
 
   // ---- the queue -------------------------------------------------------------------------
@@ -123,17 +130,23 @@
     });
   }
 
+  // One sender at a time, across every open tab of the app (Web Locks where the browser has
+  // them): a second tab finds the queue already emptied instead of sending the tap again.
   function flush() {
-    if (sending || !navigator.onLine) { return; }
-    var queue = load(QUEUE);
-    if (!queue.length) { return; }
+    if (sending || !navigator.onLine || !load(QUEUE).length) { return; }
     sending = true;
-    note(queue[0].number, "sending", queue[0].label + ": " + (texts().sending || "…"));
-    send(queue[0], false).then(function (answered) {
+    function run() {
+      var queue = load(QUEUE);
+      if (!queue.length) { return Promise.resolve(false); }
+      note(queue[0].number, "sending", queue[0].label + ": " + (texts().sending || "…"));
+      return send(queue[0], false);
+    }
+    var done = navigator.locks ? navigator.locks.request("psd-field-queue", run) : run();
+    done.then(function (answered) {
       sending = false;
       marks();
       if (answered && load(QUEUE).length) { window.setTimeout(flush, 0); }
-    });
+    }, function () { sending = false; });
   }
 
   // ---- showing it ------------------------------------------------------------------------
@@ -308,6 +321,11 @@
       drawing = false;
       input.value = canvas.toDataURL("image/png");
       pad.classList.add("signed");
+      var box = pad.closest(".signature-field");  // an old "must sign" message no longer holds
+      if (box) {
+        box.classList.remove("has-error");
+        box.querySelectorAll(".error").forEach(function (e) { e.remove(); });
+      }
     }
     canvas.addEventListener("pointerup", end);
     canvas.addEventListener("pointercancel", end);
@@ -370,8 +388,11 @@
   window.psdField = {init: init, flush: flush};
   document.addEventListener("htmx:afterSettle", function () { init(document); });
   window.addEventListener("online", flush);
+  // Another tab of the app sent (or kept) an action: show it here too, and since a sent
+  // action changed a slip, refresh this page's live parts at once.
   window.addEventListener("storage", function (event) {
     if (event.key === QUEUE || event.key === SENT) { marks(); }
+    if (event.key === SENT && window.htmx) { window.htmx.trigger(document.body, "live-changed"); }
   });
   window.setInterval(flush, RETRY_MS);
   init(document);

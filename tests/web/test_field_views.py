@@ -421,7 +421,7 @@ def test_a_worker_cancel_needs_a_reason(phone, supervisor, pl):
     slip = job_for(phone.user, supervisor)
     resp, _ = tap(phone, slip.number, "cancel", note="  ")
     assert resp.status_code == 422
-    assert field_errors(resp, "note") == ["Give a reason."]
+    assert field_errors(resp, "cancel-note") == ["Give a reason."]
     assert reload(slip).state == State.DISPATCHED
     resp, _ = tap(phone, slip.number, "cancel", note="Resident called it off at the door")
     assert resp.status_code == 302
@@ -571,7 +571,10 @@ def test_a_photo_from_the_job_is_kept_without_its_location(phone, supervisor, pl
     kept = Image.open(Path(app.instance_path) / photo.file)
     assert not kept.getexif().get_ifd(ExifTags.IFD.GPSInfo)
     page = phone.get(resp.location)
-    assert "Photo saved." in flashes(page) and "Damage found" in text(page)
+    assert "Photo saved." in flashes(page)
+    listed = grab(page, lambda tag, a: "photo-list" in a.get("class", ""))
+    assert listed and "Damage" in listed[0]
+    assert f'src="/slips/{slip.number}/photos/{photo.id}"' in page.text
 
 
 @pytest.mark.parametrize("upload, message", [
@@ -640,3 +643,34 @@ def test_the_job_page_follows_the_workers_language(phone, supervisor, pl):
     assert page.status_code == 200
     assert '<html lang="zh-CN">' in page.text
     assert "Unclog a drain" not in text(page) and "疏通下水" in text(page)
+
+
+def test_after_a_refusal_the_form_carries_the_slip_as_it_is_now(phone, supervisor, pl):
+    slip = job_for(phone.user, supervisor, state="on_site", lines=range_slip_lines(pl))
+    old_page = phone.get(f"/field/jobs/{slip.number}")
+    slip.damage_note = "changed at the desk"
+    slip.updated_at = datetime.now(timezone.utc)
+    _db.session.commit()  # the slip moved on (its version grew) while the phone showed it
+    ranged = reload(slip).lines[1]
+    resp, sent = tap(phone, slip.number, "confirm_fee", page=old_page,
+                     **{f"p{ranged.id}": "25"})
+    assert resp.status_code == 422
+    again = action_form(resp, "confirm_fee")["fields"]
+    assert int(again["expected_version"]) == reload(slip).version
+    assert again["request_key"] != sent["request_key"]
+    assert again[f"p{ranged.id}"] == "25"  # what the worker typed is kept
+    retry = phone.post(f"/field/jobs/{slip.number}/confirm_fee",
+                       data={k: v for k, v in again.items() if k != "csrf_token"})
+    assert retry.status_code == 302 and reload(slip).state == State.IN_PROGRESS
+
+
+def test_a_bad_price_is_told_in_chinese_on_a_chinese_phone(phone, supervisor, pl, app):
+    from tests.web.pages import chinese
+    slip = job_for(phone.user, supervisor, state="on_site", lines=range_slip_lines(pl))
+    ranged = slip.lines[1]
+    phone.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN,zh;q=0.9"
+    resp, _ = tap(phone, slip.number, "confirm_fee", **{f"p{ranged.id}": "-5"})
+    assert resp.status_code == 422
+    assert field_errors(resp, f"p{ranged.id}") == [
+        chinese(app, "Enter an amount in yuan, e.g. 30 or 12.50.")]
+    assert reload(slip).state == State.ON_SITE
