@@ -59,7 +59,7 @@ class Slip(db.Model):
     signature_file: Mapped[str] = mapped_column(String(120), default="")  # under instance/
     satisfied: Mapped[bool | None]
     acceptance_remarks: Mapped[str] = mapped_column(Text, default="")
-    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     handed_back_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancel_reason: Mapped[str] = mapped_column(String(300), default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -104,6 +104,7 @@ def upgrade():
     sa.UniqueConstraint('number', name=op.f('uq_slips_number'))
     )
     with op.batch_alter_table('slips', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_slips_completed_at'), ['completed_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_slips_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_slips_reception_id'), ['reception_id'], unique=False)
         batch_op.create_index('ix_slips_state_urgent', ['state', 'urgent'], unique=False)
@@ -192,6 +193,7 @@ def downgrade():
         batch_op.drop_index('ix_slips_state_urgent')
         batch_op.drop_index(batch_op.f('ix_slips_reception_id'))
         batch_op.drop_index(batch_op.f('ix_slips_created_at'))
+        batch_op.drop_index(batch_op.f('ix_slips_completed_at'))
 
     op.drop_table('slips')
     with op.batch_alter_table('reception_entries', schema=None) as batch_op:

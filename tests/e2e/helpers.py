@@ -15,7 +15,7 @@ DEMO_PASSWORD = "demo"
 # username -> (home path, msgid of its h1, the name the h1 is formatted with)
 HOMES = {
     "clerk": ("/desk/", "Front desk", None),
-    "supervisor": ("/supervise/", "Supervisor", None),
+    "supervisor": ("/supervise/", "Dispatch board", None),
     "worker": ("/field/", "Hello, %(name)s", "陈师傅"),
     "cashier": ("/cashier/", "Cashier", None),
     "manager": ("/manage/", "Manager", None),
