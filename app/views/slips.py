@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from app.domain.errors import Conflict
 from app.domain.permissions import Perm, allowed
-from app.domain.slip_states import Action
+from app.domain.slip_states import Action, State
 from app.extensions import db, htmx
 from app.forms.slip_page import FORMS, RescheduleForm, SlipPageForm
 from app.models.slips import Slip, SlipPhoto
@@ -41,6 +41,8 @@ PAGE_ACTIONS = (Action.RESCHEDULE, Action.HAND_BACK, Action.RESOLVE, Action.DISP
 BOARD_ACTIONS = frozenset({Action.DISPATCH, Action.REASSIGN, Action.UNASSIGN,
                            Action.APPROVE_QUOTE, Action.APPROVE_PRICE, Action.REJECT_PRICE})
 POSTABLE = "any(" + ", ".join(a.value for a in PAGE_ACTIONS) + ")"
+# The nobody-home card is offered while someone is on the way or has found nobody at home.
+CARD_STATES = frozenset({State.DISPATCHED, State.ACCEPTED, State.NOBODY_HOME})
 
 
 def _slip_or_404(number: str) -> Slip:
@@ -82,7 +84,8 @@ def _page(slip: Slip, failed: tuple[Action, SlipPageForm] | None = None, status:
         board_actions=board, field_actions=field, failed=failed,
         live=failed is None, stamp=stamp, fingerprint=_fingerprint(slip),
         events=slips.timeline(slip),
-        clock=slips.clock(slip), english=str(get_locale()) == "en")
+        clock=slips.clock(slip), english=str(get_locale()) == "en",
+        offer_card=slip.state in CARD_STATES)
 
 
 @bp.route("/<number>")

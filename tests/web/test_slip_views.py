@@ -618,3 +618,14 @@ def test_a_supervisor_who_is_also_the_worker_is_sent_to_the_phone_screen(app, db
     page = c.get(f"/slips/{slip.number}")
     assert "On your phone: Accept job, Check in, Nobody home." in text(page)
     assert f'href="/field/jobs/{slip.number}"' in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("state, offered", [
+    (State.REGISTERED, False), (State.DISPATCHED, True), (State.NOBODY_HOME, True),
+    (State.IN_PROGRESS, False), (State.COMPLETED, False)])
+def test_the_nobody_home_card_is_offered_while_a_worker_is_on_the_way(clerk, staff, db, state,
+                                                                    offered):
+    slip = drive(new_slip(staff), staff, state)
+    html = clerk.get(f"/slips/{slip.number}").get_data(as_text=True)
+    assert (f'href="/slips/{slip.number}/card.pdf"' in html) == offered
+    assert f'href="/slips/{slip.number}/slip.pdf"' in html
