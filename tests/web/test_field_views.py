@@ -674,3 +674,15 @@ def test_a_bad_price_is_told_in_chinese_on_a_chinese_phone(phone, supervisor, pl
     assert field_errors(resp, f"p{ranged.id}") == [
         chinese(app, "Enter an amount in yuan, e.g. 30 or 12.50.")]
     assert reload(slip).state == State.ON_SITE
+
+
+def test_a_job_given_to_someone_else_meanwhile_says_so_on_the_next_refresh(phone, supervisor,
+                                                                             pl):
+    slip = job_for(phone.user, supervisor)
+    version = slip.version
+    svc.dispatch(slip, supervisor, factories.user("worker").id)  # reassigned
+    _db.session.commit()
+    live = phone.get(f"/field/jobs/{slip.number}?v={version}", headers={"HX-Request": "true"})
+    assert live.status_code == 200 and "<html" not in live.text
+    assert 'id="job"' in live.text and "This slip is not assigned to you" in text(live)
+    assert slip.number not in grab(phone.get("/field/"), lambda t, a: a.get("id") == "jobs")[0]
