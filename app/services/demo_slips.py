@@ -60,7 +60,6 @@ ASKS = {
     "安装晾衣架": ["新买了升降晾衣架，请上门安装"],
     "挂画": ["客厅想挂两幅画"],
     "日常保洁": ["周末请阿姨做日常保洁", "家里来客人，想请保洁打扫一下"],
-    "开荒保洁": ["新装修完，要开荒保洁"],
     "擦玻璃": ["全屋窗户玻璃要擦一下"],
     "清洗油烟机": ["油烟机吸力变小，要清洗"],
     "空调清洗": ["空调有异味，想清洗一下"],
@@ -69,6 +68,20 @@ ASKS = {
     "代购物品": ["腿脚不便，请帮忙买些米和油"],
     "代缴费用": ["请帮忙代缴这个月的燃气费"],
     "代订送水": ["请帮忙订两桶水"],
+    "窗户(推拉门)换锁": ["阳台推拉门的锁坏了，锁不上", "窗户锁扣断了，要换一个"],
+    "拆装纱窗": ["纱窗要拆下来洗，洗完再装回去"],
+    "安装洗脸盆": ["新买的洗脸盆，请师傅来装"],
+    "安装热水器": ["新买了热水器，需要上门安装"],
+    "安装排气扇": ["卫生间排气扇坏了，换个新的"],
+    "安装水晶灯": ["客厅要装一盏水晶灯"],
+    "拆坐便": ["卫生间改造，要把旧坐便拆掉"],
+    "换坐便(蹲便)、进水排水器": ["马桶一直流水，进水阀坏了"],
+    "维修地弹簧": ["单元门地弹簧坏了，门关不上"],
+    "安装毛巾架": ["想在卫生间装个毛巾架"],
+    "维修淋浴拉门": ["淋浴房拉门卡住了"],
+    "进户门维修": ["进户门关不严，要调一下"],
+    "开荒保洁": ["新装修完，要开荒保洁"],
+    "地毯清洗": ["客厅地毯要清洗"],
     "公共部位报修": ["楼道灯不亮了", "单元门闭门器坏了"],
     "入户水电表检查": ["这个月水费特别高，请查一下水表"],
 }
@@ -447,31 +460,34 @@ class DemoOffice:
     def live_day(self, today: date) -> None:
         """Today at the desk: something in every lane of the board, jobs on every phone."""
         at = self.today_at
-        hour = (self.now + timedelta(hours=1)).astimezone(self.tz).replace(
-            minute=0, second=0, microsecond=0)
-        soon = (hour, hour + timedelta(hours=2))
-        later_on = (hour + timedelta(hours=2), hour + timedelta(hours=4))
+        soon, later_on = self.next_slots()
         tomorrow = self.window(today + timedelta(days=1))
 
+        def slot(start: datetime) -> tuple[datetime, datetime]:
+            return start, start + timedelta(hours=2)
+
         # 陈师傅 (the "worker" login) finished one this morning: his "done" list.
-        slip, _ = self.call(at(0.02), "repair", window=(at(0.05), at(0.25)))
+        slip, _ = self.call(at(0.02), "repair", window=slot(at(0.05)))
         self.play(slip, State.HANDED_BACK, at(0.3), "worker")
-        slip, _ = self.call(at(0.05), "repair", window=(at(0.1), at(0.3)))
+        slip, _ = self.call(at(0.05), "repair", window=slot(at(0.1)))
         self.play(slip, State.COMPLETED, at(0.5), "worker2")   # signed, not yet back
         slip, clerk = self.call(at(0.08), "cleaning", window=tomorrow)
         self.step(at(0.25), clerk, svc.cancel, slip, slip, self.staff[clerk],
                   "业主临时出差，下周再约")
-        slip, _ = self.call(at(0.1), "repair", window=(at(0.2), at(0.45)))
+        slip, _ = self.call(at(0.1), "repair", window=slot(at(0.2)))
         self.play(slip, State.NOBODY_HOME, at(0.3), "worker4")
-        slip, _ = self.call(at(0.15), "repair", window=(at(0.35), soon[1]))
+        # An errand whose time has passed with nobody on the way: overdue on the board.
+        slip, _ = self.call(at(0.12), "errands", window=(at(0.3), at(0.5)))
+        self.play(slip, State.DISPATCHED, at(0.14), "errand1")
+        slip, _ = self.call(at(0.15), "repair", window=slot(at(0.35)))
         self.play(slip, State.IN_PROGRESS, at(0.55), "worker")
-        slip, _ = self.call(at(0.18), "housekeeping", window=(at(0.5), soon[1]))
+        slip, _ = self.call(at(0.18), "housekeeping", window=slot(at(0.5)))
         self.play(slip, State.IN_PROGRESS, at(0.6), "cleaner1", boss="cleaning_lead")
-        slip, _ = self.call(at(0.25), "repair", window=(at(0.6), soon[1]),
+        slip, _ = self.call(at(0.25), "repair", window=slot(at(0.6)),
                             item="换水暖件(水龙头)")
         self.play(slip, State.AWAITING_PRICE, at(0.75), "worker3")  # beyond the list
         self.enquiry(at(0.28))
-        slip, _ = self.call(at(0.35), "repair", window=(at(0.7), soon[1]))
+        slip, _ = self.call(at(0.35), "repair", window=slot(at(0.7)))
         self.play(slip, State.ON_SITE, at(0.9), "worker")           # he has just knocked
         # A resident rings about last week's job: a complaint in the log, the slip disputed.
         if self.to_dispute is not None:
@@ -487,8 +503,6 @@ class DemoOffice:
         slip, _ = self.call(at(0.6), "repair", window=later_on)
         self.play(slip, State.DISPATCHED, at(0.65), "worker")
         self.enquiry(at(0.62))
-        slip, _ = self.call(at(0.65), "errands", window=soon)
-        self.play(slip, State.DISPATCHED, at(0.7), "errand1")
         slip, _ = self.call(at(0.7), "repair", window=tomorrow)
         self.play(slip, State.DISPATCHED, at(0.75), "worker2")
         # In the tray: one for tomorrow, one priced by workload (the supervisor approves its
@@ -497,6 +511,21 @@ class DemoOffice:
         self.call(at(0.85), "repair", window=later_on, item="窗户(推拉门)换锁")
         self.call(max(at(0.9), self.now - timedelta(minutes=12)), "repair", urgent=True,
                   item="换管", ask="厨房水管爆裂，水流不止，已关总阀")
+
+    def next_slots(self) -> list[tuple[datetime, datetime]]:
+        """The next two two-hour slots inside office hours (8:00–18:00), from the next hour."""
+        t = (self.now + timedelta(hours=1)).astimezone(self.tz).replace(
+            minute=0, second=0, microsecond=0)
+        slots = []
+        while len(slots) < 2:
+            if t.hour < 8:
+                t = t.replace(hour=8)
+            elif t.hour > 16:
+                t = (t + timedelta(days=1)).replace(hour=9)
+            else:
+                slots.append((t, t + timedelta(hours=2)))
+                t += timedelta(hours=2)
+        return slots
 
     def today_at(self, fraction: float) -> datetime:
         """A moment of today's office hours so far (the last two hours if it is early)."""

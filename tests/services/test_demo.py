@@ -283,6 +283,8 @@ class TestTheSeededDemo:
         running = svc.clock(tray[0], board.now)
         assert not running.overdue and 0 < running.minutes_left <= 30
         assert any(s.needs_approval for s in tray)  # a price for the supervisor to approve
+        waiting = [s for lane in ("registered", "dispatched", "accepted") for s in board.lanes[lane]]
+        assert any(svc.clock(s, board.now).overdue for s in waiting)  # one highlighted late
         today = svc.local_today()
         fresh = [s for lane, slips in board.lanes.items() if lane != "disputed" for s in slips]
         assert all(s.created_at.astimezone(svc.zone()).date() == today for s in fresh) \
