@@ -120,6 +120,7 @@ _DO = {
                                                         expected_version=v),
 }
 
+
 def _done_message(action: Action, number: str) -> str:
     # Spelled out so that the catalogue extraction finds every message.
     return {

@@ -151,7 +151,8 @@ def test_both_copy_labels_in_chinese(world):
 
 def test_both_copy_labels_in_english_keep_the_chinese(world):
     text = flat(world.docs[("slip", "en")].text)
-    for label in ("第一联（存根）", "第二联（客户联）", "Copy 1 (office stub)", "Copy 2 (customer)"):
+    for label in ("第一联（存根）", "第二联（客户联）",
+                  "Copy 1 (office stub)", "Copy 2 (customer)"):
         assert label in text, label
     assert text.index("Copy 1 (office stub)") < text.index("Copy 2 (customer)")
 
