@@ -94,10 +94,11 @@ def test_every_state_action_and_person(db, cast, state, action, actor):
             svc.act(slip, action, person, note=NOTE)
         with force_locale("en"):
             message = str(caught.value.message)
+            label = str(STATE_LABELS[State(state)])
         assert slip.number in message
         if (state, action) not in RULES:   # the state does not allow it: say what it is now
             assert isinstance(caught.value, Conflict)
-            assert f"is {STATE_LABELS[State(state)]}" in message and "not possible now" in message
+            assert f"is {label}" in message and "not possible now" in message
         else:                              # the state allows it, this person does not
             assert not isinstance(caught.value, Conflict)
             assert message.startswith("You may not do this")
