@@ -71,16 +71,65 @@
     }, true);
   });
 
-  document.addEventListener("htmx:beforeRequest", function (event) {
-    // Only the board's own live refresh (a GET from the board element) may be held back.
-    if (event.detail.elt === board() && event.detail.requestConfig &&
-        event.detail.requestConfig.verb === "get" && busy()) {
+  // One request of the board at a time, and none is cut short. With hx-sync="this:replace"
+  // the live refresh that an action's own change sets off aborted the action's request, and
+  // its answer (the note saying how it went, or why it was refused) was lost. So a refresh
+  // waits while an action or another refresh is on its way; an action tapped while a refresh
+  // is on its way goes the moment that refresh is back (which is then not swapped in: the
+  // action's answer is the board as it is). Decided at htmx:confirm, before hx-sync acts.
+  var running = null;    // {xhr, action, at}: the board's request on its way
+  var deferred = null;   // an action tapped meanwhile: htmx's own "send it now"
+
+  function stillRunning() {
+    if (running && Date.now() - running.at > 30000) { running = null; }  // never heard back
+    return running;
+  }
+
+  document.addEventListener("htmx:confirm", function (event) {
+    var root = board();
+    var d = event.detail;
+    if (!root || !root.contains(d.elt)) { return; }
+    if (d.elt === root && d.verb === "get") {   // the live refresh
+      if (busy() || stillRunning() || deferred) {
+        event.preventDefault();
+        pending = true;
+      }
+      return;
+    }
+    if (stillRunning() && running.action) {      // a second tap while the first is on its way
       event.preventDefault();
+    } else if (stillRunning() || deferred) {
+      event.preventDefault();
+      deferred = d.issueRequest;
+    }
+  });
+  document.addEventListener("htmx:beforeSend", function (event) {
+    var root = board();
+    var d = event.detail;
+    if (root && root.contains(d.elt) && d.requestConfig) {
+      running = {xhr: d.xhr, action: d.requestConfig.verb !== "get", at: Date.now()};
+    }
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var d = event.detail;
+    if (deferred && d.elt === board() && d.requestConfig && d.requestConfig.verb === "get") {
+      d.shouldSwap = false;
       pending = true;
     }
   });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (!running || event.detail.xhr !== running.xhr) { return; }
+    running = null;
+    var next = deferred;
+    deferred = null;
+    if (next) { next(); } else { window.setTimeout(refreshIfPending, 0); }
+  });
   document.addEventListener("htmx:afterSwap", function (event) {
-    if (event.detail.target && event.detail.target.id === "board") { pending = false; }
+    // A refresh brings the board up to date; an action's answer may predate a later change.
+    var d = event.detail;
+    if (d.target && d.target.id === "board" && d.requestConfig && d.requestConfig.verb === "get") {
+      pending = false;
+    }
   });
   document.addEventListener("htmx:afterSettle", function () {
     syncClock();
