@@ -34,15 +34,18 @@ def current() -> int:
 
 
 class Watcher:
-    """One per process: polls the counter every `tick` seconds and wakes the waiting requests."""
+    """One per process: while screens wait, reads the counter every `tick` seconds and wakes
+    them all at once; with no screen waiting it reads nothing."""
 
     def __init__(self, app, tick: float):
         self.app = app
         self.tick = tick
         self.stamp = 0
+        self.waiting = 0
         self.cond = threading.Condition()
         self.thread: threading.Thread | None = None
         self.started = threading.Lock()
+        self.stopped = threading.Event()
 
     def _read(self) -> int:
         with self.app.app_context():
@@ -54,38 +57,71 @@ class Watcher:
                 db.session.remove()
 
     def _run(self) -> None:
-        while True:
+        while not self.stopped.is_set():
+            with self.cond:
+                while self.waiting == 0 and not self.stopped.is_set():
+                    self.cond.wait(5)
+            if self.stopped.is_set():
+                return
             try:
                 stamp = self._read()
             except Exception:  # the database restarting: keep the screens waiting, try again
+                if self.stopped.is_set():
+                    return
                 self.app.logger.exception("live watcher could not read the counter")
-                time.sleep(1)
+                self.stopped.wait(1)
                 continue
             if stamp != self.stamp:
                 with self.cond:
                     self.stamp = stamp
                     self.cond.notify_all()
-            time.sleep(self.tick)
+            self.stopped.wait(self.tick)
 
     def ensure_running(self) -> None:
         with self.started:
             if self.thread is None or not self.thread.is_alive():
+                self.stopped.clear()
                 self.stamp = self._read()
                 self.thread = threading.Thread(target=self._run, name="live-watcher",
                                                daemon=True)
                 self.thread.start()
+
+    def stop(self) -> None:
+        """End the thread (tests, before their database goes away); waiting screens answer."""
+        self.stopped.set()
+        with self.cond:
+            self.cond.notify_all()
+        if self.thread is not None:
+            self.thread.join(timeout=5)
 
     def wait(self, since: int, timeout: float) -> int:
         """The counter once it differs from `since`, or its value after `timeout` seconds."""
         self.ensure_running()
         deadline = time.monotonic() + timeout
         with self.cond:
-            while self.stamp == since:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                self.cond.wait(left)
-            return self.stamp
+            if self.waiting == 0:
+                # The thread slept while no screen waited: what it knows may be old.
+                try:
+                    self.stamp = self._read()
+                except Exception:  # the thread reads again on its next tick
+                    self.app.logger.exception("live watcher could not read the counter")
+            self.waiting += 1
+            self.cond.notify_all()
+            try:
+                while self.stamp == since and not self.stopped.is_set():
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break
+                    self.cond.wait(left)
+                return self.stamp
+            finally:
+                self.waiting -= 1
+
+
+def stop_watcher(app) -> None:
+    watcher = app.extensions.get("live_watcher")
+    if watcher is not None:
+        watcher.stop()
 
 
 def wait_for_change(app, since: int) -> int:

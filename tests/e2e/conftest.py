@@ -77,6 +77,8 @@ def live_app(pg_server, tmp_path_factory) -> Iterator[Flask]:
         demo.seed()
         _db.session.commit()
     yield application
+    from app.services.live import stop_watcher
+    stop_watcher(application)  # before its database goes away
     with application.app_context():
         _db.session.remove()
         _db.engine.dispose()
