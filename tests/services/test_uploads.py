@@ -17,6 +17,7 @@ from app.services import uploads
 from tests import factories
 from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast users)
 
+
 @pytest.fixture(autouse=True)
 def _english(db):
     """Messages read in English here (outside a request the app speaks its default, Chinese)."""

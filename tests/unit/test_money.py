@@ -5,7 +5,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.domain.money import MAX_FEN, MoneyError, fen_to_decimal, format_yuan, parse_yuan
+from app.domain.money import (
+    MAX_FEN,
+    MoneyError,
+    fen_to_decimal,
+    format_yuan,
+    parse_yuan,
+)
 
 
 @pytest.mark.parametrize("text, fen", [

@@ -9,7 +9,15 @@ from sqlalchemy import func, select
 from app.models import AuditEvent, PropertySettings, User
 from tests import factories
 from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
-from tests.web.pages import chinese, field_errors, flashes, form_alerts, grab, in_chinese, text
+from tests.web.pages import (
+    chinese,
+    field_errors,
+    flashes,
+    form_alerts,
+    grab,
+    in_chinese,
+    text,
+)
 
 
 @pytest.fixture

@@ -10,7 +10,15 @@ from sqlalchemy import event, func, select
 from app.models import AuditEvent, Building, Resident, Unit
 from tests import factories
 from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
-from tests.web.pages import chinese, field_errors, flashes, form_alerts, grab, in_chinese, text
+from tests.web.pages import (
+    chinese,
+    field_errors,
+    flashes,
+    form_alerts,
+    grab,
+    in_chinese,
+    text,
+)
 
 
 def count(db, model) -> int:
