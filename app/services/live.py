@@ -12,6 +12,7 @@ import threading
 import time
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models._types import utcnow
@@ -22,11 +23,16 @@ STAMP_ID = 1
 
 def changed() -> None:
     """Bump the counter in the caller's transaction: screens refresh once it commits."""
-    result = db.session.execute(update(LiveStamp).where(LiveStamp.id == STAMP_ID)
-                                .values(counter=LiveStamp.counter + 1, changed_at=utcnow()))
-    if result.rowcount == 0:
-        db.session.add(LiveStamp(id=STAMP_ID, counter=1))
-        db.session.flush()
+    bump = (update(LiveStamp).where(LiveStamp.id == STAMP_ID)
+            .values(counter=LiveStamp.counter + 1, changed_at=utcnow())
+            .execution_options(synchronize_session=False))
+    if db.session.execute(bump).rowcount:
+        return
+    try:
+        with db.session.begin_nested():  # the very first change: create the row
+            db.session.add(LiveStamp(id=STAMP_ID, counter=1))
+    except IntegrityError:  # another request created it at the same moment
+        db.session.execute(bump)
 
 
 def current() -> int:
