@@ -50,6 +50,9 @@ def create_app(config_class: type = Config) -> Flask:
     check_every_view_is_guarded(app)
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO)
+    # WeasyPrint reports every step of every document at INFO: keep the server log readable.
+    for noisy in ("weasyprint", "weasyprint.progress", "fontTools"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     return app
 
 
