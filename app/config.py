@@ -52,6 +52,8 @@ class Config:
     LIVE_WAIT_SECONDS = float(os.environ.get("PSD_LIVE_WAIT", "25"))
     LIVE_TICK_SECONDS = float(os.environ.get("PSD_LIVE_TICK", "0.25"))
     PHOTO_MAX_BYTES = 6 * 1024 * 1024
+    # The address workers' phones reach the app at, for the QR code on printed slips.
+    PUBLIC_URL = os.environ.get("PSD_PUBLIC_URL", "")
     # Urgent slips: the worker must be at the door this many minutes after the call.
     URGENT_RESPONSE_MINUTES = 30
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import segno
-from flask import url_for
+from flask import current_app, url_for
 from sqlalchemy import select
 
 from app.domain.money import format_yuan
@@ -28,7 +28,14 @@ SLIP_ROWS = 8
 
 
 def checkin_url(number: str) -> str:
-    """The absolute address of this slip's check-in page on the worker's phone (the QR code)."""
+    """The absolute address of this slip's check-in page on the worker's phone (the QR code).
+
+    PUBLIC_URL (env PSD_PUBLIC_URL, e.g. http://192.168.1.20:5000) wins over the address the
+    slip was printed from, which may be one the phones cannot reach (127.0.0.1 on the desk PC).
+    """
+    public = (current_app.config.get("PUBLIC_URL") or "").rstrip("/")
+    if public:
+        return public + url_for("field.door", number=number)
     return url_for("field.door", number=number, _external=True)
 
 

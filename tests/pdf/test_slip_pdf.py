@@ -228,6 +228,16 @@ def test_the_qr_codes_open_the_check_in_page(app, world, lang, tmp_path):
     assert adapter.match(f"/field/jobs/{world.number}/door")[0] == "field.door"
 
 
+def test_the_qr_code_holds_the_public_address_when_one_is_set(app, clerk, world, tmp_path,
+                                                              monkeypatch):
+    """Printed on the desk PC at 127.0.0.1, the QR must still open on a phone on the LAN."""
+    monkeypatch.setitem(app.config, "PUBLIC_URL", "http://192.168.1.20:5000/")
+    resp = clerk.get(f"/slips/{world.number}/slip.pdf")
+    assert resp.status_code == 200
+    expected = f"http://192.168.1.20:5000/field/jobs/{world.number}/door"
+    assert _qr_codes(resp.data, tmp_path) == [expected, expected]
+
+
 def test_the_html_preview_is_the_same_slip(clerk, world):
     resp = clerk.get(f"/slips/{world.number}/slip.html")
     assert resp.status_code == 200 and resp.mimetype == "text/html"
