@@ -124,7 +124,7 @@ def post_data(endpoint: str, w: dict) -> dict | None:
         "desk.slip_new": {"lines-0-item_id": w["approved_item_id"], "lines-0-quantity": "1",
                           "window_date": "2026-12-01", "window_start": "10:00",
                           "window_end": "12:00"},
-        "slips.act": {"version": w["version"], "note": "业主不需要了"},
+        "slips.act": {"cancel-version": w["version"], "cancel-note": "业主不需要了"},
         "field.act": {"expected_version": w["version"], "request_key": "matrix-key-0001",
                       "note": "业主不需要了"},
         "field.photo": {"kind": "before", "photo": (io.BytesIO(_png()), "p.png")},

@@ -288,7 +288,7 @@ def test_each_person_sees_the_actions_the_table_gives_them(clerk, boss, staff, d
     page = boss.get(f"/slips/{slip.number}")
     assert form_ids(page) == boss_sees
     if board:
-        assert f"On the dispatch board: {board}." in text(page)
+        assert f"On the dispatch board: {board.replace(', ', ' ')}" in text(page)
         assert 'href="/supervise/"' in page.get_data(as_text=True)
     else:
         assert "On the dispatch board" not in text(page)
@@ -616,7 +616,7 @@ def test_a_supervisor_who_is_also_the_worker_is_sent_to_the_phone_screen(app, db
     assert c.post("/login", data={"username": "boss-and-fixer",
                                   "password": factories.PASSWORD}).status_code == 302
     page = c.get(f"/slips/{slip.number}")
-    assert "On your phone: Accept job, Check in, Nobody home." in text(page)
+    assert "On your phone: Accept job Check in Nobody home" in text(page)
     assert f'href="/field/jobs/{slip.number}"' in page.get_data(as_text=True)
 
 
