@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models.audit import AuditEvent
+from app.services.paging import one_page
 
 _acting: ContextVar[int | None] = ContextVar("acting", default=None)
 
@@ -95,8 +96,7 @@ def search(f: AuditFilter, zone: str, page: int = 1, per_page: int = 50
         query = query.where(AuditEvent.at >= datetime.combine(f.start, time(), tz))
     if f.end:
         query = query.where(AuditEvent.at < datetime.combine(f.end + timedelta(days=1), time(), tz))
-    rows = db.session.scalars(query.offset((page - 1) * per_page).limit(per_page + 1)).all()
-    return list(rows[:per_page]), len(rows) > per_page
+    return one_page(query, page, per_page)
 
 
 def entity_types() -> list[str]:

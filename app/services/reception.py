@@ -16,6 +16,7 @@ from app.models.reception import Channel, ContactKind, ReceptionEntry
 from app.models.users import User
 from app.services import live
 from app.services.audit import record
+from app.services.paging import one_page
 from app.services.slips import _day_bounds
 
 CHANNEL_LABELS = {Channel.PHONE: _l("Phone"), Channel.WALK_IN: _l("Walk-in"),
@@ -104,5 +105,4 @@ def search(f: LogFilter, page: int = 1, per_page: int = 50) -> tuple[list[Recept
         query = query.where(ReceptionEntry.kind == f.kind)
     if f.clerk_id:
         query = query.where(ReceptionEntry.taken_by_id == f.clerk_id)
-    rows = db.session.scalars(query.offset((page - 1) * per_page).limit(per_page + 1)).unique().all()
-    return list(rows[:per_page]), len(rows) > per_page
+    return one_page(query, page, per_page)

@@ -40,6 +40,7 @@ from app.models.users import User, UserRole
 from app.services import live
 from app.services.audit import record
 from app.services.numbering import slip_number
+from app.services.paging import one_page
 from app.services.settings import property_settings
 
 MAX_QUANTITY = 999
@@ -617,8 +618,7 @@ def search(f: SlipFilter, page: int = 1, per_page: int = 50) -> tuple[list[Slip]
         query = query.where(Slip.unit_id == f.unit_id)
     if f.q.strip():
         query = query.where(Slip.number.contains(f.q.strip().upper(), autoescape=True))
-    rows = db.session.scalars(query.offset((page - 1) * per_page).limit(per_page + 1)).unique().all()
-    return list(rows[:per_page]), len(rows) > per_page
+    return one_page(query, page, per_page)
 
 
 def unit_history(unit: Unit, limit: int = 10) -> Sequence[Slip]:
