@@ -99,6 +99,8 @@ def app(database_url, tmp_path_factory):
 
 
 def _wipe(app) -> None:
+    from app.web import screen_cache
+    screen_cache.clear()  # screens drawn from the data being wiped
     with app.app_context():
         _db.session.remove()
         tables = [t.name for t in _db.metadata.sorted_tables]

@@ -39,6 +39,14 @@ def current() -> int:
     return db.session.scalar(select(LiveStamp.counter).where(LiveStamp.id == STAMP_ID)) or 0
 
 
+def current_with_epoch() -> tuple[int, object]:
+    """The counter and when the row was last bumped: together unique even across a wiped and
+    reseeded database, where the counter alone starts again from 1."""
+    row = db.session.execute(select(LiveStamp.counter, LiveStamp.changed_at)
+                             .where(LiveStamp.id == STAMP_ID)).first()
+    return (row[0], row[1]) if row else (0, None)
+
+
 class Watcher:
     """One per process: while screens wait, reads the counter every `tick` seconds and wakes
     them all at once; with no screen waiting it reads nothing."""

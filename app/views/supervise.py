@@ -18,6 +18,7 @@ from app.extensions import htmx
 from app.forms.dispatch import DispatchForm, RejectPriceForm, SlipActionForm
 from app.models.slips import Slip
 from app.services import live, slips
+from app.web import screen_cache
 from app.web.forms import save_form
 from app.web.guards import require
 from app.web.render import page_or_partial
@@ -31,16 +32,26 @@ BOARD_ACTIONS = frozenset({Action.DISPATCH, Action.REASSIGN, Action.UNASSIGN,
 @require(Perm.SUPERVISE)
 def home():
     """The dispatch board: open slips in lanes by state, urgent on top, the unassigned tray,
-    each worker's load today. Refreshes itself when anything changes (live)."""
-    return _board()
+    each worker's load today. Refreshes itself when anything changes (live).
+
+    Drawn once per change (and per minute, for the clocks) per person: every open board asks
+    again after each change, and most asks find nothing new to draw.
+    """
+    if not screen_cache.cacheable():
+        return _board()
+    # Read before the board is drawn: a change after this read refreshes it again.
+    stamp, epoch = live.current_with_epoch()
+    key = screen_cache.key_for("board", (stamp, epoch))
+    return screen_cache.get(key) or screen_cache.put(key, _board(stamp=stamp))
 
 
 def _board(status: int = 200, *, failed: tuple[str, SlipActionForm] | None = None,
-           done: str | None = None):
+           done: str | None = None, stamp: int | None = None):
     """The board as the database has it now: the page; for htmx the board partial, and after
     an action the partial with the note that says how the action went (swapped beside it, so a
     live refresh of the board leaves the note alone)."""
-    stamp = live.current()  # before the board: a change after this read refreshes it again
+    if stamp is None:
+        stamp = live.current()  # before the board: a change after this read refreshes it again
     board = slips.board()
     on_board = [slip for lane in board.lanes.values() for slip in lane]
     actions = {slip.number: [a for a in slips.actions_for(slip, current_user)

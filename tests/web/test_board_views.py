@@ -1,6 +1,7 @@
 """The supervisor's dispatch board: lanes, the tray, load, one-step dispatch, approvals, races."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -9,6 +10,7 @@ import pytest
 from app.models import User
 from app.models.slips import Slip
 from app.services import slips as svc
+from app.web import screen_cache
 from tests import factories
 from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
 from tests.web.pages import field_errors, flashes, form_alerts, grab, text
@@ -641,6 +643,7 @@ def test_the_board_costs_a_fixed_few_queries_however_long_the_history(app, db, s
     supervisor.get("/supervise/", headers=HX)  # warm up
 
     def count() -> int:
+        screen_cache.clear()  # the cost of drawing it, not of finding it drawn already
         with counting_queries(app) as statements:
             resp = supervisor.get("/supervise/", headers=HX)
         assert resp.status_code == 200
@@ -651,3 +654,34 @@ def test_the_board_costs_a_fixed_few_queries_however_long_the_history(app, db, s
     with_history = count()
     assert with_history == fresh, (fresh, with_history)
     assert fresh <= 12, fresh
+
+
+def test_an_unchanged_board_is_not_drawn_again_and_a_change_draws_it(app, db, supervisor,
+                                                                       scene):
+    from tests.web.test_property_views import counting_queries
+    supervisor.get("/supervise/")  # shows (and so spends) the message of signing in
+    first = supervisor.get("/supervise/", headers=HX)
+    with counting_queries(app) as statements:
+        again = supervisor.get("/supervise/", headers=HX)
+    assert again.status_code == 200
+    drawn_at = re.compile(r'data-now="[^"]*"')
+    first_text, again_text = first.get_data(as_text=True), again.get_data(as_text=True)
+    assert drawn_at.sub("", again_text) == drawn_at.sub("", first_text)
+    # ...but its clocks count from the time it was served, not the time it was drawn
+    assert drawn_at.search(again_text).group() != drawn_at.search(first_text).group()
+    assert len(statements) <= 4, statements  # the person, the stamp: no board queries
+    # A slip opened at the desk bumps the stamp: the next ask draws the board anew.
+    new = factories.slip(factories.user("clerk"))
+    db.session.commit()
+    third = supervisor.get("/supervise/", headers=HX)
+    assert new.number in third.get_data(as_text=True)
+    assert new.number not in first.get_data(as_text=True)
+
+
+def test_the_drawn_board_is_kept_per_person_and_language(app, db, login_as, scene):
+    one = login_as("supervisor")
+    two = login_as("supervisor")
+    page_one = one.get("/supervise/", headers=HX).get_data(as_text=True)
+    two.post("/language", data={"locale": "zh_CN"})
+    page_two = two.get("/supervise/", headers=HX).get_data(as_text=True)
+    assert "Dispatch" in page_one and "派工" in page_two and "派工" not in page_one
