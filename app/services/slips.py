@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, or_, select, union_all
+from sqlalchemy import case, func, select, union, union_all
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -580,12 +580,16 @@ def worker_jobs(worker: User, day: date | None = None) -> tuple[list[Slip], list
         select(Slip).where(Slip.worker_id == worker.id,
                            Slip.state.in_([s.value for s in WORKER_ACTIVE]))
         .order_by(*_active_order())).unique().all()
+    # Three index-friendly parts, not one OR that walks the worker's whole history.
+    mine = Slip.worker_id == worker.id
+    finished_today = select(Slip.id).where(mine, Slip.completed_at >= start,
+                                           Slip.completed_at < end)
+    not_handed_back = select(Slip.id).where(mine, Slip.state == State.COMPLETED.value)
+    nobody_home_today = select(Slip.id).where(mine, Slip.state == State.NOBODY_HOME.value,
+                                              Slip.updated_at >= start)
     done = db.session.scalars(
-        select(Slip).where(Slip.worker_id == worker.id,
-                           or_(and_(Slip.completed_at >= start, Slip.completed_at < end),
-                               Slip.state == State.COMPLETED.value,
-                               and_(Slip.state == State.NOBODY_HOME.value,
-                                    Slip.updated_at >= start)))
+        select(Slip).where(Slip.id.in_(union(finished_today, not_handed_back,
+                                             nobody_home_today)))
         .order_by(Slip.updated_at.desc()).limit(20)).unique().all()
     return list(active), list(done)
 
