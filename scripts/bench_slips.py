@@ -52,7 +52,7 @@ HISTORY_SMALL, HISTORY_LARGE = 1_000, 100_000
 BARE_PATH = "/_bench/bare"           # a fresh Flask() app: the ceiling
 APP_HELLO_PATH = "/_bench/app-hello"  # a route of the real app that does nothing
 TOUCH_PATH = "/_bench/touch"          # fallback change when no real board action is found
-CACHED_BOARD_PATH = "/_bench/board-cached"  # a prototype: the real board behind a render cache
+FRESH = "fresh"  # a query argument the board ignores: a new value is a new screen-cache entry
 PROPAGATION_CLIENTS = 16
 PROPAGATION_CHANGES = 60
 IDLE_SECONDS = 150
@@ -71,38 +71,14 @@ TARGETS = {"board_p95_ms": 25.0, "board_share": 0.30, "history_ratio": 1.2,
 
 def bench_wsgi():
     """gunicorn entry (`bench_slips:bench_wsgi()`): the app, a bare Flask app beside it."""
-    from flask import Flask, Response, request, session
-    from flask_babel import get_locale
-    from flask_login import current_user
+    from flask import Flask
 
     from app import create_app
-    from app.domain.permissions import Perm
     from app.extensions import csrf, db
     from app.services import live
-    from app.web.guards import public, require
+    from app.web.guards import public
 
     app = create_app()
-    rendered: dict = {}
-
-    @app.route(CACHED_BOARD_PATH)
-    @require(Perm.SUPERVISE)
-    def bench_board_cached():
-        """Not the app: the board view's own response, kept until the live stamp moves (or
-        the SLA clocks' minute turns), per person, session token, language and page/partial.
-        It shows what a render cache would make of the board's cost."""
-        key = (live.current(), current_user.id, session.get("csrf_token"), str(get_locale()),
-               request.headers.get("HX-Request") == "true", int(time.time() // 60))
-        hit = rendered.get(key)
-        if hit is None:
-            resp = app.view_functions["supervise.home"]()
-            hit = (resp.get_data(), resp.status_code, resp.content_type)
-            if len(rendered) > 64:
-                rendered.clear()
-            rendered[key] = hit
-        out = Response(hit[0], hit[1], content_type=hit[2])
-        out.headers["Vary"] = "HX-Request"
-        return out
-
     @app.route(APP_HELLO_PATH)
     @public
     def bench_app_hello():
@@ -580,6 +556,7 @@ class Server:
 LUA = """
 wrk.method = "GET"
 {headers}
+{fresh}
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
@@ -607,10 +584,33 @@ def own_seconds() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def wrk(tmp: Path, port: int, path: str, headers: dict[str, str], server: Server) -> dict:
+FRESH_LUA = """
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format(nil, "{path}{sep}{fresh}=" .. "{run}-" .. tostring(tid) .. "-" .. n)
+end
+"""
+
+
+def fresh_path(path: str, tag: str) -> str:
+    """The same screen at a URL no one asked before: the screen cache has to draw it."""
+    return f"{path}{'&' if '?' in path else '?'}{FRESH}={tag}"
+
+
+def wrk(tmp: Path, port: int, path: str, headers: dict[str, str], server: Server,
+        fresh: bool = False) -> dict:
+    """wrk on one path; `fresh`: every request carries a new `fresh=` value."""
     lines = "\n".join(f'wrk.headers["{k}"] = "{v}"' for k, v in headers.items())
-    script = tmp / f"wrk-{abs(hash((path, tuple(headers.items()))))}.lua"
-    script.write_text(LUA.format(headers=lines))
+    script = tmp / f"wrk-{abs(hash((path, tuple(headers.items()), fresh)))}.lua"
+    more = FRESH_LUA.format(path=path, sep="&" if "?" in path else "?", fresh=FRESH,
+                            run=random.randrange(10**9)) if fresh else ""
+    script.write_text(LUA.format(headers=lines, fresh=more))
     # Whatever else runs on the machine meanwhile shows as CPU used outside this benchmark,
     # its gunicorn and wrk.
     busy0, own0, srv0, t0 = machine_busy_seconds(), own_seconds(), server.cpu_seconds(), \
@@ -631,17 +631,19 @@ def wrk(tmp: Path, port: int, path: str, headers: dict[str, str], server: Server
 
 
 def sequential(sides: list[tuple[int, dict[str, str]]], path: str, headers: dict[str, str],
-               n: int = 200) -> list[dict]:
-    """One client at a time, alternating request by request between the servers given."""
+               n: int = 200, fresh: bool = False) -> list[dict]:
+    """One client at a time, alternating request by request between the servers given;
+    `fresh`: each request at a URL not asked before (the screen cache has to draw it)."""
     clients = [Http(port, cookies) for port, cookies in sides]
-    for _ in range(20):
+    run = random.randrange(10**9)
+    for i in range(20):
         for c in clients:
-            c.get(path, headers)
+            c.get(fresh_path(path, f"{run}-w{i}") if fresh else path, headers)
     times: list[list[float]] = [[] for _ in clients]
-    for _ in range(n):
+    for i in range(n):
         for c, out in zip(clients, times):
             t = time.perf_counter()
-            status, _, _ = c.get(path, headers)
+            status, _, _ = c.get(fresh_path(path, f"{run}-{i}") if fresh else path, headers)
             out.append((time.perf_counter() - t) * 1000)
             if status != 200:
                 raise RuntimeError(f"{path}: HTTP {status}")
@@ -699,27 +701,29 @@ def load_rounds(tmp: Path, sides: dict) -> dict:
         plan.append(("board, htmx partial", any_side["found"]["partial"], "sup",
                      {"HX-Request": "true"}))
     plan.append(("worker's job list", any_side["found"]["field"], "worker", {}))
-    plan.append(("prototype: board partial behind a render cache", CACHED_BOARD_PATH, "sup",
-                 {"HX-Request": "true"}))
+    plan = [(name, path, who, extra, False) for name, path, who, extra in plan]
+    board_fresh = [(f"{name}, drawn fresh", path, who, extra, True)
+                   for name, path, who, extra, _ in plan if name.startswith("board")]
+    at = next(i for i, step in enumerate(plan) if step[0] == "worker's job list")
+    plan[at:at] = board_fresh
     out: dict = {size: {} for size in sides}
-    for name, path, who, extra in plan:
+    for name, path, who, extra, fresh in plan:
         for size, side in sides.items():
             headers = {**(cookie_header(side[who]) if who else {}), **extra}
             log(f"wrk {size:,}: {name} {path}")
-            out[size][name] = {"path": path, **wrk(tmp, side["port"], path, headers,
-                                                   side["server"])}
+            shown = fresh_path(path, "N") if fresh else path
+            out[size][name] = {"path": shown, **wrk(tmp, side["port"], path, headers,
+                                                    side["server"], fresh)}
             log(f"   {out[size][name]['rps']:.0f} req/s, p95 {out[size][name]['p95']:.1f} ms")
-    seq_plan = [("board, full page", any_side["found"]["board"], "sup", {}),
-                ("worker's job list", any_side["found"]["field"], "worker", {})]
-    if any_side["found"].get("partial_ok"):
-        seq_plan.insert(1, ("board, htmx partial", any_side["found"]["partial"], "sup",
-                            {"HX-Request": "true"}))
+    seq_plan = [(name, path, who, extra, fresh) for name, path, who, extra, fresh in plan
+                if who]
     for size in sides:
         out[size]["_sequential"] = {}
     sizes = list(sides)
-    for name, path, who, extra in seq_plan:
+    for name, path, who, extra, fresh in seq_plan:
         log(f"one client at a time: {name}")
-        got = sequential([(sides[k]["port"], sides[k][who].cookies) for k in sizes], path, extra)
+        got = sequential([(sides[k]["port"], sides[k][who].cookies) for k in sizes], path, extra,
+                         fresh=fresh)
         for size, res in zip(sizes, got):
             out[size]["_sequential"][name] = res
     return out
@@ -986,7 +990,8 @@ IN_PROCESS_PAGES = (("board", "supervisor", "/supervise/"), ("job list", "worker
 
 
 def in_process_board(tmp: Path) -> dict:
-    """The board and the job list in-process on both files, alternating request by request:
+    """The board and the job list in-process on both files, alternating request by request
+    (each at a new URL, so the board's screen cache draws it every time):
     statements, SQL time and total per request, the slowest statements with SQLite's plan;
     then a cProfile of the board at 100k history and where its time goes."""
     import cProfile
@@ -1019,15 +1024,15 @@ def in_process_board(tmp: Path) -> dict:
                 entry = stats["by"].setdefault(statement, [0.0, params])
                 entry[0] += took
 
-            for _ in range(10):
-                client.get(path)
+            for i in range(10):
+                client.get(fresh_path(path, f"{size}-w{i}"))
             event.listen(engine, "before_cursor_execute", before)
             event.listen(engine, "after_cursor_execute", after)
             sides[size] = (client, stats, (engine, before, after))
-        for _ in range(n):
-            for client, stats, _ in sides.values():
+        for i in range(n):
+            for size, (client, stats, _) in sides.items():
                 t = time.perf_counter()
-                client.get(path)
+                client.get(fresh_path(path, f"{size}-{i}"))
                 stats["t"].append((time.perf_counter() - t) * 1000)
         for _client, _stats, (engine, before, after) in sides.values():
             event.remove(engine, "before_cursor_execute", before)
@@ -1052,8 +1057,8 @@ def in_process_board(tmp: Path) -> dict:
             prof = cProfile.Profile()
             runs = 50
             prof.enable()
-            for _ in range(runs):
-                client.get(path)
+            for i in range(runs):
+                client.get(fresh_path(path, f"p-{i}"))
             prof.disable()
             st = pstats.Stats(prof)
             result["profile_text"] = profile_text(st)
@@ -1153,6 +1158,11 @@ def machine() -> str:
             f"SQLite {sqlite3.sqlite_version}, {platform.system()} {platform.release()}")
 
 
+def kind_of(name: str) -> str:
+    """"board, htmx partial, drawn fresh" -> "htmx partial"."""
+    return name.split(", ")[1]
+
+
 def ok(flag: bool) -> str:
     return "met" if flag else "**missed**"
 
@@ -1160,17 +1170,24 @@ def ok(flag: bool) -> str:
 def write_doc(r: dict) -> str:
     small, large = r["rounds"][HISTORY_SMALL], r["rounds"][HISTORY_LARGE]
     bare = large["bare Flask route (ceiling)"]["rps"]
-    board_names = [n for n in ("board, full page", "board, htmx partial") if n in large]
-    worst_p95 = max(large[n]["p95"] for n in board_names)
-    worst_share = min(large[n]["rps"] for n in board_names) / bare
+    cached = [n for n in ("board, full page", "board, htmx partial") if n in large]
+    fresh = [f"{n}, drawn fresh" for n in cached if f"{n}, drawn fresh" in large]
+    # Targets are judged on the board as drawn fresh: a live board asks again only after a
+    # change, when its screen-cache entry is new anyway (and each person and session has
+    # their own). Repeat asks in one session (wrk) are answered from the cache: shown too.
+    judged = fresh or cached
+    worst_p95 = max(large[n]["p95"] for n in judged)
+    worst_share = min(large[n]["rps"] for n in judged) / bare
     ratios = {}
-    for n in board_names:
+    for n in judged:
         seq = large["_sequential"][n]["median"] / small["_sequential"][n]["median"]
         load = large[n]["p50"] / small[n]["p50"]
         ratios[n] = (seq, load)
     # Judged on the board's own time (one client at a time, alternating between the files);
     # p50 under load is shown too but mostly measures queueing behind the other 15 clients.
     worst_ratio = max(v[0] for v in ratios.values())
+    cached_p95 = max(large[n]["p95"] for n in cached)
+    cached_share = min(large[n]["rps"] for n in cached) / bare
     prop = r["propagation"]
     prop_p95 = pct(prop["answer"], 95) if prop["answer"] else float("nan")
     pdf = r["pdf"]
@@ -1216,14 +1233,21 @@ def write_doc(r: dict) -> str:
          "",
          "| target | measured | |",
          "|---|---|---|",
-         f"| board p95 ≤ 25 ms (16 clients, {HISTORY_LARGE:,} history) | "
-         + ", ".join(f"{n.split(', ')[1]} {large[n]['p95']:.1f} ms" for n in board_names)
+         f"| board p95 ≤ 25 ms (16 clients, {HISTORY_LARGE:,} history) | drawn fresh: "
+         + ", ".join(f"{kind_of(n)} {large[n]['p95']:.1f} ms" for n in judged)
+         + "; repeat asks from the screen cache: "
+         + ", ".join(f"{kind_of(n)} {large[n]['p95']:.1f} ms" for n in cached)
+         + f" ({ok(cached_p95 <= TARGETS['board_p95_ms'])} that way)"
          + f" | {ok(met['board_p95'])} |",
-         "| board throughput ≥ 30% of the bare route's | "
-         + ", ".join(f"{n.split(', ')[1]} {large[n]['rps'] / bare:.0%}" for n in board_names)
-         + f" (bare {bare:,.0f} req/s) | {ok(met['share'])} |",
-         "| board time at 100k history ≤ 1.2× at 1k (median, one client at a time) | "
-         + ", ".join(f"{n.split(', ')[1]} {v[0]:.2f}× (p50 under load: {v[1]:.2f}×)"
+         "| board throughput ≥ 30% of the bare route's | drawn fresh: "
+         + ", ".join(f"{kind_of(n)} {large[n]['rps'] / bare:.0%}" for n in judged)
+         + "; repeat asks from the screen cache: "
+         + ", ".join(f"{kind_of(n)} {large[n]['rps'] / bare:.0%}" for n in cached)
+         + f" ({ok(cached_share >= TARGETS['board_share'])} that way; bare {bare:,.0f} req/s)"
+         + f" | {ok(met['share'])} |",
+         "| board time at 100k history ≤ 1.2× at 1k (drawn fresh, median, one client at a "
+         "time) | "
+         + ", ".join(f"{kind_of(n)} {v[0]:.2f}× (p50 under load: {v[1]:.2f}×)"
                      for n, v in ratios.items())
          + f" | {ok(met['ratio'])} |",
          f"| change to screen p95 ≤ 1 s | {prop_p95 * 1000:.0f} ms p95, "
@@ -1254,15 +1278,11 @@ def write_doc(r: dict) -> str:
             L.append(f"| {name} `{v['path']}` | {size:,} | {v['rps']:,.0f} | "
                      f"{v['rps'] / base:.0%} | {v['p50']:.1f} | {v['p95']:.1f} | "
                      f"{v['p99']:.1f} | {v['kb']:.1f} | {v['bad']} | {v['other']:.0%} |")
-    proto = "prototype: board partial behind a render cache"
-    if proto in large:
-        L += ["", f"The last line is not the app: `{CACHED_BOARD_PATH}` is a benchmark-only "
-              "route that returns the real board view's response and keeps it until the live "
-              "stamp moves or the minute turns (per person, session token, language and "
-              "page/partial); it costs one `SELECT` of the stamp per hit. At "
-              f"{HISTORY_LARGE:,} history it serves {large[proto]['rps']:,.0f} req/s "
-              f"({large[proto]['rps'] / bare:.0%} of bare), p95 {large[proto]['p95']:.1f} ms: "
-              "what a render cache in the board view would give."]
+    L += ["", f"`drawn fresh`: every request carries a new `?{FRESH}=…` value, which the "
+          "board ignores but its screen cache (app/web/screen_cache.py, keyed by the live "
+          "stamp, person, session, language, minute and URL) does not: each request draws "
+          "the board as the first ask after a change does. The lines without it repeat one "
+          "URL in one session, so nearly every answer comes from the cache."]
     L += ["", "### One client at a time (keep-alive; 200 requests to each server after 20 "
           "warm-ups, alternating request by request between the 1k and the 100k server)", "",
           "| page | median ms at 1k | median ms at 100k | ratio | p95 ms at 1k | p95 ms at 100k |",
@@ -1273,7 +1293,7 @@ def write_doc(r: dict) -> str:
                  f"{b['median'] / a['median']:.2f}× | {a['p95']:.1f} | {b['p95']:.1f} |")
     ip = r["in_process"]
     L += ["", "In-process (Flask test client, no server; 60 requests alternating between the "
-          "two files), per request:", "",
+          "two files, the board drawn fresh each time), per request:", "",
           "| page | history | median ms | SQL statements | time in SQL ms |",
           "|---|---:|---:|---:|---:|"]
     for page, _user, path in IN_PROCESS_PAGES:
