@@ -1257,6 +1257,11 @@ def write_doc(r: dict) -> str:
          + (f"{pdf['median']:.0f} ms median, {pdf['p95']:.0f} ms p95 (HTTP, 20 renders)"
             if "median" in pdf else pdf.get("error", "not measured"))
          + f" | {ok(met['pdf'])} |"]
+    hello = large["the app's own hello route"]
+    L += ["", f"For scale: under the same 16 connections the app's do-nothing route answers at "
+          f"p95 {hello['p95']:.1f} ms and the bare Flask route at p95 "
+          f"{large['bare Flask route (ceiling)']['p95']:.1f} ms; 2 processes on 2 cores, with "
+          "wrk on the same cores."]
     job_small = small["_sequential"].get("worker's job list")
     job_large = large["_sequential"].get("worker's job list")
     if job_small and job_large:
