@@ -6,6 +6,7 @@ the view commits.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -475,8 +476,17 @@ def actions_for(slip: Slip, user: User) -> list[Action]:
     return allowed_actions(actor_of(user), slip.state, slip.worker_id)
 
 
+# YC202611-0001; a month may run past 9999 slips, so four digits or more.
+SLIP_NUMBER = re.compile(r"YC\d{6}-\d{4,6}")
+
+
 def by_number(number: str) -> Slip | None:
-    return db.session.scalar(select(Slip).where(Slip.number == number.strip().upper()))
+    """The slip with this number, or None: also for text that cannot be a slip number (which
+    never reaches the database, so a stray NUL in a URL is a 404, not an error)."""
+    number = number.strip().upper()
+    if not SLIP_NUMBER.fullmatch(number):
+        return None
+    return db.session.scalar(select(Slip).where(Slip.number == number))
 
 
 def timeline(slip: Slip) -> list[SlipEvent]:

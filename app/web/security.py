@@ -15,7 +15,22 @@ CSP = "; ".join([
 ])
 
 
+def _has_control_characters(text: str) -> bool:
+    return any(ord(ch) < 32 or ord(ch) == 127 for ch in text)
+
+
 def register_security_headers(app) -> None:
+    @app.before_request
+    def refuse_control_characters_in_the_address():
+        """No search box or link of the app puts a NUL or a newline in an address: such a
+        request is refused whole (400) before any page reads it — PostgreSQL cannot even
+        compare text holding NUL, so it would otherwise fail deep inside a query."""
+        from flask import abort, request
+        values = [*request.args.keys(), *request.args.values(),
+                  *(str(v) for v in (request.view_args or {}).values())]
+        if any(_has_control_characters(v) for v in values):
+            abort(400)
+
     @app.after_request
     def headers(resp):
         resp.headers.setdefault("Content-Security-Policy", CSP)

@@ -276,7 +276,11 @@ def test_another_workers_slip_is_not_shown(phone, supervisor, pl, path):
     assert "secret code 1234" not in page.text and theirs.unit.label not in page.text
 
 
-@pytest.mark.parametrize("number", ["YC209901-9999", "x" * 300, "%00", "<script>"])
+def test_a_number_with_a_nul_byte_is_refused_before_any_page_reads_it(phone):
+    assert phone.get("/field/jobs/YC202611-0001%00/door").status_code == 400
+
+
+@pytest.mark.parametrize("number", ["YC209901-9999", "x" * 300, "%25", "<script>"])
 def test_an_unknown_number_is_not_found_plainly(phone, number):
     page = phone.get(f"/field/jobs/{number}/door")
     assert page.status_code == 404
