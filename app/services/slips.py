@@ -591,15 +591,16 @@ def worker_jobs(worker: User, day: date | None = None) -> tuple[list[Slip], list
                            Slip.state.in_([s.value for s in WORKER_ACTIVE]))
         .order_by(*_active_order())).unique().all()
     # Three index-friendly parts, not one OR that walks the worker's whole history.
+    # (Everyone's finished-today is a few dozen rows by its date index; filtering it by worker
+    # first would walk the worker's whole history instead.)
     mine = Slip.worker_id == worker.id
-    finished_today = select(Slip.id).where(mine, Slip.completed_at >= start,
-                                           Slip.completed_at < end)
+    finished_today = select(Slip.id).where(Slip.completed_at >= start, Slip.completed_at < end)
     not_handed_back = select(Slip.id).where(mine, Slip.state == State.COMPLETED.value)
     nobody_home_today = select(Slip.id).where(mine, Slip.state == State.NOBODY_HOME.value,
                                               Slip.updated_at >= start)
     done = db.session.scalars(
-        select(Slip).where(Slip.id.in_(union(finished_today, not_handed_back,
-                                             nobody_home_today)))
+        select(Slip).where(mine, Slip.id.in_(union(finished_today, not_handed_back,
+                                                   nobody_home_today)))
         .order_by(Slip.updated_at.desc()).limit(20)).unique().all()
     return list(active), list(done)
 
