@@ -1447,13 +1447,14 @@ def suggestions(r: dict, met: dict) -> list[str]:
     job_large = seq.get("worker's job list")
     if job_small and job_large and job_large["median"] > TARGETS["history_ratio"] * \
             job_small["median"]:
-        out += ["- **Worker's job list.** Its finished-today part goes through "
-                "`ix_slips_worker_state (worker_id=?)` and so reads every slip the worker ever "
-                "had (plan above): SQLite has no statistics here (no `ANALYZE`), so it prefers "
-                "the equality on `worker_id` to the `completed_at` range. Either keep the "
-                "worker test out of the index choice in that part (`Slip.worker_id + 0 == "
-                "worker.id`) or let SQLite keep statistics (`PRAGMA optimize` on closing a "
-                "connection, or after `flask db upgrade`)."]
+        out += ["- **Worker's job list.** Its finished-jobs query still reads this worker's "
+                "slips through `ix_slips_worker_state (worker_id=?)` — all of them, however "
+                "old — to keep the few of today (plan above): SQLite has no statistics here "
+                "(no `ANALYZE`), so it prefers the equality on `worker_id` to the short list "
+                "of ids. Either write that worker test so no index serves it "
+                "(`Slip.worker_id + 0 == worker.id`) and SQLite looks the few ids up instead, "
+                "or let SQLite keep statistics (`PRAGMA optimize` when a connection closes, or "
+                "after `flask db upgrade`)."]
     if not met["pdf"] and "in_process" in r["pdf"]:
         out += ["- **Slip PDF.** The time is WeasyPrint's own (layout, then writing and font "
                 "subsetting; the split is above). A slip's paper changes only when the slip "
