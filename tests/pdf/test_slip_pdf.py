@@ -10,7 +10,10 @@ import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from datetime import time as clock_time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -93,7 +96,12 @@ def world(app, tmp_path_factory) -> Iterator[World]:
         unit = factories.unit("7", 1, "0802")
         resident = factories.resident(unit, name="王芳", phone="13912345678")
         lines = [svc.LineRequest(pl.items[i].id, q, p) for i, q, p in LINES]
+        # Tomorrow 10:00–12:00 in the property's zone: a window inside one day whatever the
+        # hour the suite runs (a window crossing midnight prints its end with a date).
+        tomorrow = datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=1)
+        start = datetime.combine(tomorrow, clock_time(10, 0), ZoneInfo("Asia/Shanghai"))
         slip = factories.slip(clerk, unit_=unit, lines=lines, urgent=True, resident=resident,
+                              window=(start, start + timedelta(hours=2)),
                               contact_name="王芳", contact_phone="13912345678",
                               request=REQUEST, notes=NOTES, pl=pl)
         svc.dispatch(slip, boss, worker.id)
