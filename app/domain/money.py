@@ -59,3 +59,51 @@ def format_yuan(fen: int, *, symbol: str = "¥", trim: bool = False) -> str:
     if trim and cents == 0:
         return f"{sign}{symbol}{yuan:,}"
     return f"{sign}{symbol}{yuan:,}.{cents:02d}"
+
+
+_CAPITAL_DIGITS = "零壹贰叁肆伍陆柒捌玖"
+_CAPITAL_UNITS = ("", "拾", "佰", "仟")
+_CAPITAL_GROUPS = ("", "万", "亿")
+
+
+def _capital_integer(n: int) -> str:
+    digits = str(n)
+    out, zero = [], False
+    for i, d in enumerate(digits):
+        pos = len(digits) - 1 - i
+        if d == "0":
+            zero = True
+        else:
+            if zero and out:
+                out.append("零")
+            zero = False
+            out.append(_CAPITAL_DIGITS[int(d)] + _CAPITAL_UNITS[pos % 4])
+        if pos % 4 == 0 and pos > 0:
+            group = digits[max(0, i - 3):i + 1]
+            if group.strip("0"):
+                out.append(_CAPITAL_GROUPS[pos // 4])
+    return "".join(out)
+
+
+def capital_yuan(fen: int) -> str:
+    """The amount in Chinese capital numerals (大写金额), as printed on receipts.
+
+    1050.30 yuan -> '壹仟零伍拾元叁角整'; 100.05 -> '壹佰元零伍分'; 0 -> '零元整'.
+    """
+    sign = "负" if fen < 0 else ""
+    yuan, rest = divmod(abs(fen), 100)
+    jiao, cents = divmod(rest, 10)
+    if yuan == 0 and rest == 0:
+        return "零元整"
+    text = _capital_integer(yuan) + "元" if yuan else ""
+    if rest == 0:
+        return sign + text + "整"
+    if jiao:
+        text += _CAPITAL_DIGITS[jiao] + "角"
+    elif yuan:
+        text += "零"
+    if cents:
+        text += _CAPITAL_DIGITS[cents] + "分"
+    else:
+        text += "整"
+    return sign + text

@@ -32,6 +32,12 @@ class Perm(StrEnum):
     SLIP_PRINT = "slip_print"              # print a slip's two copies
     CARD_PRINT = "card_print"              # print the nobody-home card (workers: own slips)
     LIVE = "live"                          # wait for changes to show on an open screen
+    RECEIPT_PRINT = "receipt_print"        # print a receipt (票据) again
+    STATEMENT_PRINT = "statement_print"    # print a unit's monthly statement
+    CASH_REPORT = "cash_report"            # the daily cash report and its PDF
+    ACCOUNT_REVIEW = "account_review"      # review owners' monthly-account entries
+    REFUND_APPROVE = "refund_approve"      # approve or refuse a deposit refund
+    MONEY_CORRECTIONS = "money_corrections"  # see every voided receipt and reversed entry
 
 
 _ALL = frozenset(Role)
@@ -58,6 +64,13 @@ GRANTS: dict[Perm, frozenset[Role]] = {
     Perm.SLIP_PRINT: frozenset({Role.CLERK, Role.SUPERVISOR, Role.MANAGER}),
     Perm.CARD_PRINT: frozenset({Role.CLERK, Role.SUPERVISOR, Role.WORKER}),
     Perm.LIVE: _ALL,
+    # Only the cashier records money (Perm.CASHIER: payments, deposits, month end, voids).
+    Perm.RECEIPT_PRINT: frozenset({Role.CASHIER, Role.MANAGER, Role.CLERK}),
+    Perm.STATEMENT_PRINT: frozenset({Role.CASHIER, Role.MANAGER}),
+    Perm.CASH_REPORT: frozenset({Role.CASHIER, Role.MANAGER}),
+    Perm.ACCOUNT_REVIEW: frozenset({Role.SUPERVISOR}),
+    Perm.REFUND_APPROVE: frozenset({Role.MANAGER}),
+    Perm.MONEY_CORRECTIONS: frozenset({Role.MANAGER}),
 }
 
 

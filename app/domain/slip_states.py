@@ -2,8 +2,10 @@
 and who may take it. Every state change in the app goes through `app.services.slips.act`,
 which reads only this table; templates show the buttons `allowed_actions` returns.
 
-The settlement states (settled, on account, closed) join this table with the money work;
-they follow `handed_back`.
+After the work, the money: a slip is settled (paid with a receipt, or drawn from a tenant's
+deposit) or put on an owner's monthly account (an entry the resident signed, reviewed by the
+supervisor), and it is closed once its money is settled and the paper slip is back at the desk.
+A settled or on-account slip is one whose paper is still out; handing it back closes it.
 """
 from __future__ import annotations
 
@@ -28,6 +30,9 @@ class State(StrEnum):
     NOBODY_HOME = "nobody_home"      # 无人在家: waits for a new time with the resident
     CANCELLED = "cancelled"          # 已取消 (with a reason; only before work starts)
     DISPUTED = "disputed"            # 有争议: the supervisor takes it up
+    SETTLED = "settled"              # 已收款: paid or drawn from the deposit; slip not back yet
+    ON_ACCOUNT = "on_account"        # 已记账: on the owner's monthly account; slip not back yet
+    CLOSED = "closed"                # 已结案: money settled and the slip back at the desk
 
 
 class Action(StrEnum):
@@ -48,6 +53,10 @@ class Action(StrEnum):
     CANCEL = "cancel"
     DISPUTE = "dispute"
     RESOLVE = "resolve"
+    SETTLE = "settle"                  # the cashier took the money (or drew it from a deposit)
+    POST_TO_ACCOUNT = "post_to_account"  # the supervisor reviewed the owner's signed entry
+    CLOSE = "close"                    # nothing is owed (a free job) and the slip is back
+    REVERSE = "reverse"                # a payment voided or an entry reversed: owed again
 
 
 S, A = State, Action
@@ -69,15 +78,22 @@ TRANSITIONS: dict[State, dict[Action, State]] = {
     S.AWAITING_PRICE: {A.APPROVE_PRICE: S.IN_PROGRESS, A.REJECT_PRICE: S.ON_SITE,
                        A.CANCEL: S.CANCELLED},
     S.IN_PROGRESS: {A.COMPLETE: S.COMPLETED, A.DISPUTE: S.DISPUTED},
-    S.COMPLETED: {A.HAND_BACK: S.HANDED_BACK, A.DISPUTE: S.DISPUTED},
-    S.HANDED_BACK: {A.DISPUTE: S.DISPUTED},
+    S.COMPLETED: {A.HAND_BACK: S.HANDED_BACK, A.SETTLE: S.SETTLED,
+                  A.POST_TO_ACCOUNT: S.ON_ACCOUNT, A.DISPUTE: S.DISPUTED},
+    S.HANDED_BACK: {A.SETTLE: S.CLOSED, A.POST_TO_ACCOUNT: S.CLOSED, A.CLOSE: S.CLOSED,
+                    A.DISPUTE: S.DISPUTED},
     S.DISPUTED: {A.RESOLVE: S.COMPLETED},
     S.CANCELLED: {},
+    # Money settled, the paper still out: handing it back closes the slip.
+    S.SETTLED: {A.HAND_BACK: S.CLOSED, A.REVERSE: S.COMPLETED},
+    S.ON_ACCOUNT: {A.HAND_BACK: S.CLOSED, A.REVERSE: S.COMPLETED},
+    S.CLOSED: {A.REVERSE: S.HANDED_BACK},
 }
 
 _DESK = frozenset({Role.CLERK, Role.SUPERVISOR})
 _BOARD = frozenset({Role.SUPERVISOR})
 _FIELD = frozenset({Role.WORKER})
+_TILL = frozenset({Role.CASHIER})
 
 # Who may take each action. Worker actions also need the slip to be assigned to them.
 ACTION_ROLES: dict[Action, frozenset[Role]] = {
@@ -89,6 +105,10 @@ ACTION_ROLES: dict[Action, frozenset[Role]] = {
     A.RESCHEDULE: _DESK, A.HAND_BACK: _DESK,
     A.CANCEL: frozenset({Role.CLERK, Role.SUPERVISOR, Role.WORKER}),
     A.DISPUTE: frozenset({Role.CLERK, Role.SUPERVISOR, Role.WORKER}),
+    # Only the cashier records money; the supervisor reviews the owners' account entries.
+    A.SETTLE: _TILL, A.POST_TO_ACCOUNT: _BOARD,
+    A.CLOSE: frozenset({Role.CLERK, Role.SUPERVISOR, Role.CASHIER}),
+    A.REVERSE: frozenset({Role.CASHIER, Role.SUPERVISOR}),
 }
 
 # Taken by a worker only on a slip assigned to them.
@@ -100,9 +120,17 @@ BEFORE_WORK = frozenset({S.REGISTERED, S.DISPATCHED, S.ACCEPTED, S.NOBODY_HOME, 
 # The worker has not reached the door yet: the SLA clock runs on response in these.
 WAITING_RESPONSE = frozenset({S.REGISTERED, S.DISPATCHED, S.ACCEPTED})
 # On someone's hands today: the board's lanes and the worker's list.
-OPEN = frozenset(S) - {S.HANDED_BACK, S.CANCELLED}
+OPEN = frozenset(S) - {S.HANDED_BACK, S.CANCELLED, S.SETTLED, S.ON_ACCOUNT, S.CLOSED}
+# The work is done and signed; the money is not settled yet (the cashier's queue).
+UNSETTLED = frozenset({S.COMPLETED, S.HANDED_BACK})
+# The resident's money is settled (with a receipt or a reviewed account entry).
+SETTLED_STATES = frozenset({S.SETTLED, S.ON_ACCOUNT, S.CLOSED})
+# The paper slip is still out with the worker.
+PAPER_OUT = frozenset({S.COMPLETED, S.SETTLED, S.ON_ACCOUNT})
 # Actions that need a note (a reason) to be legal.
-NEEDS_NOTE = frozenset({A.CANCEL, A.DISPUTE, A.REJECT_PRICE, A.RESOLVE})
+NEEDS_NOTE = frozenset({A.CANCEL, A.DISPUTE, A.REJECT_PRICE, A.RESOLVE, A.REVERSE})
+# Taken only through the money services (a payment, an entry review), never a bare button.
+MONEY_ACTIONS = frozenset({A.SETTLE, A.POST_TO_ACCOUNT, A.CLOSE, A.REVERSE})
 
 
 @dataclass(frozen=True)
@@ -145,7 +173,8 @@ STATE_LABELS = {
     S.AWAITING_PRICE: _l("Price awaiting approval"), S.IN_PROGRESS: _l("In progress"),
     S.COMPLETED: _l("Completed"), S.HANDED_BACK: _l("Handed back"),
     S.NOBODY_HOME: _l("Nobody home"), S.CANCELLED: _l("Cancelled"),
-    S.DISPUTED: _l("Disputed"),
+    S.DISPUTED: _l("Disputed"), S.SETTLED: _l("Paid"), S.ON_ACCOUNT: _l("On monthly account"),
+    S.CLOSED: _l("Closed"),
 }
 
 ACTION_LABELS = {
@@ -156,5 +185,7 @@ ACTION_LABELS = {
     A.APPROVE_PRICE: _l("Approve price"), A.REJECT_PRICE: _l("Refuse price"),
     A.COMPLETE: _l("Complete"), A.HAND_BACK: _l("Slip handed back"),
     A.CANCEL: _l("Cancel slip"), A.DISPUTE: _l("Mark disputed"), A.RESOLVE: _l("Resolve"),
+    A.SETTLE: _l("Payment received"), A.POST_TO_ACCOUNT: _l("Posted to monthly account"),
+    A.CLOSE: _l("Closed"), A.REVERSE: _l("Payment reversed"),
     "open": _l("Opened"),
 }

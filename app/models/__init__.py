@@ -1,5 +1,13 @@
 """All models, imported here so Alembic and the app see the whole schema."""
 from app.models.audit import AuditEvent
+from app.models.billing import (
+    AccountEntry,
+    CashCount,
+    DepositRefund,
+    Payment,
+    Statement,
+    StatementRun,
+)
 from app.models.catalogue import Category, ListStatus, PriceItem, PriceList
 from app.models.counters import LiveStamp, NumberSequence
 from app.models.property import Building, Resident, ResidentKind, Unit
@@ -13,4 +21,5 @@ __all__ = [
     "PropertySettings", "Resident", "ResidentKind", "Unit", "User", "UserRole",
     "LiveStamp", "NumberSequence", "Channel", "ContactKind", "ReceptionEntry",
     "Slip", "SlipEvent", "SlipLine", "SlipPhoto",
+    "AccountEntry", "CashCount", "DepositRefund", "Payment", "Statement", "StatementRun",
 ]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.pricing import PriceSpec
@@ -62,6 +62,15 @@ class Slip(db.Model):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     handed_back_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancel_reason: Mapped[str] = mapped_column(String(300), default="")
+    # Who pays (app.models.billing.PayRoute): follows the resident's kind when opened; the
+    # resident may choose otherwise when signing at completion.
+    pay_route: Mapped[str] = mapped_column(String(12), default="pay_now",
+                                           server_default="pay_now")
+    # An errand (代办): prepaid before the worker goes out, fee plus the purchase money;
+    # what the purchases really cost is recorded at completion and reconciled at the cashier.
+    errand: Mapped[bool] = mapped_column(default=False, server_default=false())
+    purchase_fen: Mapped[int] = mapped_column(default=0, server_default="0")
+    purchase_spent_fen: Mapped[int | None]
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     # Every UPDATE says "WHERE version = what I read": of two people changing the slip at the

@@ -21,8 +21,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.domain.errors import Conflict, DomainError
 from app.domain.roles import Role
 from app.domain.slip_states import (
+    MONEY_ACTIONS,
     NEEDS_NOTE,
     OPEN,
+    PAPER_OUT,
     WAITING_RESPONSE,
     Action,
     Actor,
@@ -85,6 +87,10 @@ class SlipRequest:
     window_end: datetime | None = None
     lines: list[LineRequest] = field(default_factory=list)
     reception: ReceptionEntry | None = None
+    purchase_fen: int = 0   # an errand's purchase money, prepaid with the fee
+
+
+ERRAND_CATEGORY = "errands"  # the price list's 代办 category: such a slip is an errand
 
 
 def quote_line(item: PriceItem, quantity: int, price_fen: int | None) -> SlipLine:
@@ -153,6 +159,12 @@ def open_slip(req: SlipRequest, actor: User, price_list: PriceList | None, *,
             quoted.unit_price_fen, quoted.needs_approval = 0, False
         lines.append(quoted)
     resident = req.resident
+    errand = any(items[line.item_id].category.code == ERRAND_CATEGORY for line in req.lines)
+    if req.purchase_fen < 0:
+        raise DomainError(_l("A price cannot be negative."), "purchase")
+    if req.purchase_fen and not errand:
+        raise DomainError(_l("Purchase money is only for errands (代办)."), "purchase")
+    from app.services.billing import default_route  # billing builds on this module
     now = now or utcnow()
     month = now.astimezone(zone()).strftime("%Y%m")
     slip = Slip(number=slip_number(month), unit=req.unit, resident=resident,
@@ -161,7 +173,8 @@ def open_slip(req: SlipRequest, actor: User, price_list: PriceList | None, *,
                 request=req.request.strip(), notes=req.notes.strip(), urgent=req.urgent,
                 free=req.free, window_start=req.window_start, window_end=req.window_end,
                 price_list=price_list, lines=lines, received_by=actor, reception=req.reception,
-                created_at=now, updated_at=now)
+                created_at=now, updated_at=now, errand=errand, purchase_fen=req.purchase_fen,
+                pay_route=("pay_now" if errand or req.free else default_route(resident).value))
     slip.quoted_total_fen = sum(line.amount_fen for line in lines)
     slip.due_at = _due(slip, now)
     db.session.add(slip)
@@ -251,8 +264,13 @@ def _worker(worker_id: int | None) -> User:
 
 def dispatch(slip: Slip, user: User, worker_id: int | None, *, window_start=None,
              window_end=None, expected_version: int | None = None, note: str = "") -> Slip:
-    """Assign a worker (first time, again after nobody home, or to someone else)."""
+    """Assign a worker (first time, again after nobody home, or to someone else).
+
+    An errand goes out only once the cashier has taken its prepayment."""
+    from app.services.billing import check_dispatch
     worker = _worker(worker_id)
+    if slip.state in (State.REGISTERED, State.NOBODY_HOME):
+        check_dispatch(slip)
     if slip.state in (State.DISPATCHED, State.ACCEPTED):
         action = Action.REASSIGN
         if worker.id == slip.worker_id and window_start is None:
@@ -413,6 +431,8 @@ class Acceptance:
     satisfied: bool
     remarks: str = ""
     materials: str = ""
+    pay_route: str | None = None           # None: the slip's default
+    purchase_spent_fen: int | None = None  # an errand: what the purchases really cost
 
 
 def complete(slip: Slip, user: User, acceptance: Acceptance, **kw) -> Slip:
@@ -422,6 +442,12 @@ def complete(slip: Slip, user: User, acceptance: Acceptance, **kw) -> Slip:
                           "acceptance_name")
     if not acceptance.signature_file:
         raise DomainError(_l("The resident must sign on the screen."), "signature")
+    from app.services import billing
+    route = billing.check_route(slip, acceptance.pay_route)
+    spent = acceptance.purchase_spent_fen
+    if slip.errand and (spent is None or spent < 0):
+        raise DomainError(_l("Enter what the purchases cost (zero if nothing was bought)."),
+                          "purchase_spent")
 
     def effect(s: Slip) -> dict:
         s.acceptance_name = acceptance.name.strip()
@@ -430,8 +456,16 @@ def complete(slip: Slip, user: User, acceptance: Acceptance, **kw) -> Slip:
         s.acceptance_remarks = acceptance.remarks.strip()
         s.materials = acceptance.materials.strip()
         s.completed_at = utcnow()
-        return {"satisfied": s.satisfied, "name": s.acceptance_name}
-    return act(slip, Action.COMPLETE, user, effect=effect, **kw)
+        s.pay_route = route.value
+        if s.errand:
+            s.purchase_spent_fen = spent
+        return {"satisfied": s.satisfied, "name": s.acceptance_name, "pay_route": route.value,
+                **({"purchase_spent_fen": spent} if s.errand else {})}
+    before = slip.version
+    act(slip, Action.COMPLETE, user, effect=effect, **kw)
+    if slip.version != before:  # not a resend of a tap already applied
+        billing.after_completion(slip, user)
+    return slip
 
 
 def hand_back(slip: Slip, user: User, **kw) -> Slip:
@@ -439,7 +473,10 @@ def hand_back(slip: Slip, user: User, **kw) -> Slip:
     def effect(s: Slip) -> dict:
         s.handed_back_at = utcnow()
         return {}
-    return act(slip, Action.HAND_BACK, user, effect=effect, **kw)
+    act(slip, Action.HAND_BACK, user, effect=effect, **kw)
+    from app.services.billing import close_if_nothing_owed
+    close_if_nothing_owed(slip, user)
+    return slip
 
 
 def cancel(slip: Slip, user: User, reason: str, **kw) -> Slip:
@@ -472,8 +509,12 @@ def action_label(action: str):
 
 
 def actions_for(slip: Slip, user: User) -> list[Action]:
-    """The buttons this person sees on this slip: the same rule `act` enforces."""
-    return allowed_actions(actor_of(user), slip.state, slip.worker_id)
+    """The buttons this person sees on this slip: the same rule `act` enforces.
+
+    Money actions are left out: they are taken on the cashier's and the review screens,
+    through app.services.billing, never by a bare button."""
+    return [a for a in allowed_actions(actor_of(user), slip.state, slip.worker_id)
+            if a not in MONEY_ACTIONS]
 
 
 # YC202611-0001; a month may run past 9999 slips, so four digits or more.
@@ -595,7 +636,7 @@ def worker_jobs(worker: User, day: date | None = None) -> tuple[list[Slip], list
     # first would walk the worker's whole history instead.)
     mine = Slip.worker_id == worker.id
     finished_today = select(Slip.id).where(Slip.completed_at >= start, Slip.completed_at < end)
-    not_handed_back = select(Slip.id).where(mine, Slip.state == State.COMPLETED.value)
+    not_handed_back = select(Slip.id).where(mine, Slip.state.in_([s.value for s in PAPER_OUT]))
     nobody_home_today = select(Slip.id).where(mine, Slip.state == State.NOBODY_HOME.value,
                                               Slip.updated_at >= start)
     done = db.session.scalars(

@@ -15,7 +15,7 @@ from app.domain.slip_states import State
 from app.extensions import db as _db
 from app.models import AuditEvent, Slip, SlipEvent, SlipLine, User
 from app.models._types import utcnow
-from app.services import catalogue, reception
+from app.services import billing, catalogue, reception
 from app.services import slips as svc
 from tests import factories
 from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast accounts)
@@ -33,6 +33,7 @@ class Team:
         self.sup = factories.user("supervisor")
         self.worker = factories.user("worker")
         self.other = factories.user("worker")
+        self.cashier = factories.user("cashier")
         self.pl = factories.price_list(self.clerk)
 
     def item(self, i: int) -> int:
@@ -67,6 +68,12 @@ class Team:
             State.DISPUTED: [self.dispatch, self.accept, self.check_in, self.agree,
                              self.complete, self.dispute],
             State.CANCELLED: [self.dispatch, self.cancel],
+            State.SETTLED: [self.dispatch, self.accept, self.check_in, self.agree,
+                            self.complete, self.pay],
+            State.ON_ACCOUNT: [self.owner, self.dispatch, self.accept, self.check_in,
+                               self.agree, self.complete_on_account, self.review],
+            State.CLOSED: [self.dispatch, self.accept, self.check_in, self.agree,
+                           self.complete, self.hand_back, self.pay],
         }[State(to)]
         for step in path:
             step(slip)
@@ -82,6 +89,12 @@ class Team:
     def hand_back(self, s): svc.hand_back(s, self.clerk)
     def dispute(self, s): svc.dispute(s, self.clerk, "Resident says it leaks again")
     def cancel(self, s): svc.cancel(s, self.clerk, "Resident changed their mind")
+    def pay(self, s): billing.take_payment(s, self.cashier, "cash", billing.owed_fen(s))
+    def owner(self, s): s.resident = factories.resident(s.unit, kind="owner")
+    def complete_on_account(self, s):
+        svc.complete(s, self.worker, acceptance(pay_route="on_account"))
+    def review(self, s):
+        billing.review_entry(billing.entries_to_review()[-1], self.sup)
 
 
 def acceptance(**kw) -> svc.Acceptance:

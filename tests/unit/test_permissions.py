@@ -48,6 +48,14 @@ def test_no_roles_means_nothing_is_allowed():
     (Perm.DESK, {"clerk"}),
     (Perm.FIELD, {"worker"}),
     (Perm.CASHIER, {"cashier"}),
+    # DOMAIN: only the cashier records money; the supervisor reviews account entries; the
+    # manager approves refunds and sees every correction.
+    (Perm.RECEIPT_PRINT, {"cashier", "manager", "clerk"}),
+    (Perm.STATEMENT_PRINT, {"cashier", "manager"}),
+    (Perm.CASH_REPORT, {"cashier", "manager"}),
+    (Perm.ACCOUNT_REVIEW, {"supervisor"}),
+    (Perm.REFUND_APPROVE, {"manager"}),
+    (Perm.MONEY_CORRECTIONS, {"manager"}),
 ])
 def test_the_office_rules(perm, roles):
     """DOMAIN: only the manager approves the price list and administers staff; supervisors propose."""

@@ -23,6 +23,7 @@ from app.domain.slip_states import (
 )
 
 C, S, W = "clerk", "supervisor", "worker"  # W: the worker the slip is assigned to, only
+K = "cashier"
 ANYONE_AT_THE_DESK_OR_DOOR = {C, S, W}
 
 # (state, action) -> (the state it leads to, who may take it). Anything not listed is illegal.
@@ -65,11 +66,24 @@ RULES: dict[tuple[str, str], tuple[str, set[str]]] = {
 
     ("completed", "hand_back"): ("handed_back", {C, S}),
     ("completed", "dispute"): ("disputed", ANYONE_AT_THE_DESK_OR_DOOR),
+    # the money: only the cashier takes it; the supervisor reviews an owner's account entry
+    ("completed", "settle"): ("settled", {K}),
+    ("completed", "post_to_account"): ("on_account", {S}),
 
     ("handed_back", "dispute"): ("disputed", ANYONE_AT_THE_DESK_OR_DOOR),
+    ("handed_back", "settle"): ("closed", {K}),
+    ("handed_back", "post_to_account"): ("closed", {S}),
+    ("handed_back", "close"): ("closed", {C, S, K}),   # a free job: nothing to settle
 
     ("disputed", "resolve"): ("completed", {S}),
     # cancelled: final, nothing leads out of it
+
+    # settled or on account while the paper is still out: handing it back closes the slip
+    ("settled", "hand_back"): ("closed", {C, S}),
+    ("settled", "reverse"): ("completed", {K, S}),
+    ("on_account", "hand_back"): ("closed", {C, S}),
+    ("on_account", "reverse"): ("completed", {K, S}),
+    ("closed", "reverse"): ("handed_back", {K, S}),
 }
 
 # The people the tests act as: each single role, the worker the slip is NOT assigned to, and a
