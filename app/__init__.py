@@ -136,11 +136,12 @@ def _register_blueprints(app: Flask) -> None:
         field,
         live,
         manage,
+        papers,
         property,
         slips,
         supervise,
     )
 
     for module in (auth, desk, supervise, field, cashier, manage, property, catalogue, slips,
-                   live):
+                   live, papers):
         app.register_blueprint(module.bp)

@@ -107,10 +107,10 @@ def prices_of(form, slip) -> dict[int, int]:
             if getattr(form, f"p{line.id}", None) is not None}
 
 
-def _at_most(limit: int):
+def _at_most(limit: int, message=None):
     def check(form, field):
         if field.data is not None and field.data > limit:
-            raise ValidationError(_l("That price is not plausible. Check the amount."))
+            raise ValidationError(message or _l("That price is not plausible. Check the amount."))
     return check
 
 
@@ -118,6 +118,10 @@ SATISFIED_CHOICES = [("yes", _l("Satisfied")), ("no", _l("Not satisfied"))]
 
 
 class CompleteForm(ActionForm):
+    """The acceptance: the resident's name, signature and word, and how they pay (the route
+    is checked by the service, so a route the slip does not allow is told next to it)."""
+
+
     materials = TextAreaField(_l("Materials used"), validators=[
         Optional(), Length(max=1000, message=_l("At most 1000 characters."))],
         render_kw={"rows": 2, "placeholder": _l("e.g. 1 tap, 2 m pipe")})
@@ -131,6 +135,29 @@ class CompleteForm(ActionForm):
     remarks = TextAreaField(_l("Resident's remarks"), validators=[
         Optional(), Length(max=1000, message=_l("At most 1000 characters."))],
         render_kw={"rows": 2})
+    pay_route = RadioField(_l("How the resident pays"), choices=[], validate_choice=False,
+                           validators=[Optional()])
+    # An errand only: what the purchases really cost (the view makes it required there).
+    purchase_spent = YuanField(_l("What the purchases cost (yuan)"), validators=[
+        Optional(), _at_most(MAX_DOOR_PRICE_FEN, _l("That amount is not plausible. "
+                                                    "Check it."))],
+        render_kw={"inputmode": "decimal", "autocomplete": "off"})
+
+
+SPENT_NEEDED = _l("Enter what the purchases cost (zero if nothing was bought).")
+
+
+def complete_form(slip, routes, formdata=_Auto, **kwargs) -> CompleteForm:
+    """The completion form for this slip: the routes it may take (the slip's own first
+    chosen), and for an errand a required cost of the purchases."""
+    form = CompleteForm(formdata=formdata, **kwargs)
+    form.pay_route.choices = [(r.value, label) for r, label in routes]
+    if slip.errand:
+        form.purchase_spent.validators = [InputRequired(SPENT_NEEDED),
+                                          *form.purchase_spent.validators[1:]]
+    if form.fresh:
+        form.pay_route.data = slip.pay_route
+    return form
 
 
 PHOTO_KIND_CHOICES = [("before", _l("Before")), ("after", _l("After")), ("damage", _l("Damage"))]

@@ -110,6 +110,8 @@ class SlipForm(BaseForm):
         Optional(), Length(max=40, message=_l("At most 40 characters."))])
     contact_phone = StringField(_l("Phone"), validators=[
         Optional(), Length(max=30, message=_l("At most 30 characters."))])
+    # An errand (代办): what the worker buys for the resident, prepaid with the fee.
+    purchase = YuanField(_l("Purchase money (代购款)"))
 
     def validate(self, extra_validators=None) -> bool:
         """The fields, then the window's parts at once, so every mistake shows on one submit

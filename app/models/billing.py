@@ -141,9 +141,13 @@ class AccountEntry(db.Model):
     signed_name: Mapped[str] = mapped_column(String(40), default="")
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    statement_id: Mapped[int | None] = mapped_column(ForeignKey("statements.id"))
+    # The stamps load their old value before a change, so the append-only guard below sees
+    # an overwrite even when the row was not read since the last commit.
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"),
+                                                       active_history=True)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), active_history=True)
+    statement_id: Mapped[int | None] = mapped_column(ForeignKey("statements.id"),
+                                                     active_history=True)
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("account_entries.id"),
                                                     unique=True)
     reason: Mapped[str] = mapped_column(String(300), default="")

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -120,6 +120,20 @@ def _existing(request_key: str | None) -> Payment | None:
     if not request_key:
         return None
     return db.session.scalar(select(Payment).where(Payment.request_key == request_key))
+
+
+def _resent(request_key: str | None, **same) -> Payment | None:
+    """The payment this form already made (the form sent twice: the first one stands), or
+    None. A key that made a payment for something else is refused, never answered with it."""
+    done = _existing(request_key)
+    if done is None:
+        return None
+    if any(getattr(done, name) != value for name, value in same.items()):
+        if "slip_id" in same:
+            raise DomainError(_l("This request was already used for another slip."))
+        raise DomainError(_l("This form was already used for another payment. Open it "
+                             "again."))
+    return done
 
 
 def _record(kind: PaymentKind, method: Method, amount_fen: int, unit: Unit, cashier: User, *,
@@ -233,7 +247,7 @@ def take_payment(slip: Slip, cashier: User, method: str | Method, amount_fen: in
     `deposit` the money is drawn from the unit's prepaid deposit, which must cover it.
     An errand is reconciled instead (`settle_errand`). Raises DomainError / Conflict.
     """
-    done = _existing(request_key)
+    done = _resent(request_key, slip_id=slip.id)
     if done is not None:
         return done  # the same form sent twice: the first one stands
     _cashier(cashier)
@@ -257,6 +271,7 @@ def take_payment(slip: Slip, cashier: User, method: str | Method, amount_fen: in
                              "note.", owed=money(owed)), "note")
     deposit_fen = 0
     if m == Method.DEPOSIT:
+        _lock_deposit(slip.unit)
         balance = deposit_balance(slip.unit)
         if balance < amount:
             raise DomainError(_l("The deposit holds %(balance)s, %(short)s short: take a "
@@ -312,7 +327,7 @@ def prepay_errand(slip: Slip, cashier: User, method: str | Method, amount_fen: i
                   payer_name: str = "", note: str = "", expected_version: int | None = None,
                   request_key: str | None = None) -> Payment:
     """An errand is paid before the worker goes out: the quoted fee plus the purchase money."""
-    done = _existing(request_key)
+    done = _resent(request_key, slip_id=slip.id)
     if done is not None:
         return done
     _cashier(cashier)
@@ -356,6 +371,9 @@ def settle_errand(slip: Slip, cashier: User, method: str | Method, *, payer_name
     """The errand is back: what it cost against what was prepaid. Change is given back, or
     the difference collected, each with its own receipt; the slip is settled. Returns the
     receipt (None when the prepayment was exact)."""
+    done = _resent(request_key, slip_id=slip.id)
+    if done is not None:
+        return done
     _cashier(cashier)
     _can_settle(slip)
     if slip.purchase_spent_fen is None:
@@ -421,12 +439,14 @@ def close(slip: Slip, user: User, **kw) -> Slip:
 # ---- the owners' monthly account (记帐月结) -------------------------------------------------
 
 def entries_to_review() -> list[AccountEntry]:
-    """Entries the residents signed, waiting for the supervisor."""
-    return list(db.session.scalars(
+    """Entries the residents signed, waiting for the supervisor (not those reversed since:
+    their slip is paid at the cashier instead)."""
+    rows = db.session.scalars(
         select(AccountEntry).where(AccountEntry.reviewed_at.is_(None),
                                    AccountEntry.reverses_id.is_(None))
         .options(selectinload(AccountEntry.slip), selectinload(AccountEntry.reversed_by))
-        .order_by(AccountEntry.id)).all())
+        .order_by(AccountEntry.id)).all()
+    return [e for e in rows if not e.reversed]
 
 
 def review_entry(entry: AccountEntry, supervisor: User, *,
@@ -460,10 +480,15 @@ def reverse_entry(entry: AccountEntry, user: User, reason: str) -> AccountEntry:
         raise Conflict(_l("This entry was already reversed."))
     slip = entry.slip
     now = _now()
+    # An entry never reviewed is never billed: neither is its reversal (the pair stays as
+    # history). A reviewed one may be on a statement already: its reversal goes on the next.
+    reviewed = entry.reviewed_at is not None
     undo = AccountEntry(unit=entry.unit, slip=slip, month=now.astimezone(zone()).strftime("%Y-%m"),
                         amount_fen=-entry.amount_fen, description=entry.description,
-                        signed_name="", created_by=user, created_at=now, reviewed_by=user,
-                        reviewed_at=now, reverses=entry, reason=reason[:300])
+                        signed_name="", created_by=user, created_at=now,
+                        reviewed_by=user if reviewed else None,
+                        reviewed_at=now if reviewed else None, reverses=entry,
+                        reason=reason[:300])
     db.session.add(undo)
     if slip.state in (State.ON_ACCOUNT, State.CLOSED):
         def effect(s: Slip) -> dict:
@@ -521,8 +546,16 @@ def start_month_end(month: str, cashier: User) -> StatementRun:
 
 
 def run_step(run: StatementRun, cashier: User, batch: int = 25) -> StatementRun:
-    """Make the next few units' statements. The screen calls this until the run is finished."""
+    """Make the next few units' statements. The screen calls this until the run is finished.
+
+    One step of a run at a time: the run's row is locked (on SQLite, the database's write
+    lock is taken) and read again first, so two screens stepping the same run (two cashiers,
+    a repeated request) carry on from each other instead of counting the same units twice."""
     _cashier(cashier)
+    db.session.execute(update(StatementRun).where(StatementRun.id == run.id)
+                       .values(last_unit_id=StatementRun.last_unit_id)
+                       .execution_options(synchronize_session=False))
+    db.session.refresh(run)
     if run.finished_at is not None:
         return run
     units = db.session.scalars(_candidates(run.month, run.last_unit_id).limit(batch)).all()
@@ -555,13 +588,24 @@ def _statement_for(unit_id: int, run: StatementRun, cashier: User) -> Statement 
             db.session.add(statement)
     except IntegrityError:
         return None
+    # Stamp only entries still unbilled, in one statement: a run for another month at the same
+    # moment may bill some of them first (then they are skipped here), never both.
+    stamped = db.session.execute(
+        update(AccountEntry).where(
+            AccountEntry.unit_id == unit_id, AccountEntry.statement_id.is_(None),
+            AccountEntry.reviewed_at.is_not(None), AccountEntry.month <= run.month)
+        .values(statement_id=statement.id)
+        .returning(AccountEntry.id, AccountEntry.amount_fen)
+        .execution_options(synchronize_session=False)).all()
+    if not stamped:  # another run billed them meanwhile: no empty statement
+        db.session.delete(statement)
+        db.session.flush()
+        return None
+    # entries already in the session learn their stamp (read back, not a change to flush)
     entries = db.session.scalars(select(AccountEntry).where(
-        AccountEntry.unit_id == unit_id, AccountEntry.statement_id.is_(None),
-        AccountEntry.reviewed_at.is_not(None), AccountEntry.month <= run.month)
-        .order_by(AccountEntry.id)).all()
-    for entry in entries:
-        entry.statement_id = statement.id
-    statement.total_fen = sum(e.amount_fen for e in entries)
+        AccountEntry.id.in_([row.id for row in stamped]))
+        .execution_options(populate_existing=True)).all()
+    statement.total_fen = sum(row.amount_fen for row in stamped)
     db.session.flush()
     record("statement.issue", "statement", statement.id, run.month, actor_id=cashier.id,
            after={"unit_id": unit_id, "total_fen": statement.total_fen,
@@ -587,7 +631,7 @@ def pay_statement(statement: Statement, cashier: User, method: str | Method,
                   amount_fen: int | None, *, payer_name: str = "", note: str = "",
                   request_key: str | None = None) -> Payment:
     """The owner pays the month's statement (in part or in full): a receipt."""
-    done = _existing(request_key)
+    done = _resent(request_key, statement_id=statement.id)
     if done is not None:
         return done
     _cashier(cashier)
@@ -607,11 +651,23 @@ def pay_statement(statement: Statement, cashier: User, method: str | Method,
 
 
 def _lock_statement(statement: Statement) -> None:
-    db.session.execute(select(Statement.id).where(Statement.id == statement.id)
-                       .with_for_update())
+    """Hold the statement until commit before reading what is due. An UPDATE that changes
+    nothing, not SELECT ... FOR UPDATE: that is ignored on SQLite, where this UPDATE takes the
+    database's write lock instead (a second till waits, then reads the first one's payment)."""
+    db.session.execute(update(Statement).where(Statement.id == statement.id)
+                       .values(total_fen=Statement.total_fen)
+                       .execution_options(synchronize_session=False))
 
 
 # ---- tenants' deposits (预交) ----------------------------------------------------------------
+
+def _lock_deposit(unit: Unit) -> None:
+    """Hold the unit's deposit until commit before reading its balance, so two draws (or a
+    draw and a refund) at the same moment cannot both spend the same money. An UPDATE that
+    changes nothing: a row lock on PostgreSQL, the database's write lock on SQLite."""
+    db.session.execute(update(Unit).where(Unit.id == unit.id).values(note=Unit.note)
+                       .execution_options(synchronize_session=False))
+
 
 def deposit_balance(unit: Unit) -> int:
     return db.session.scalar(select(func.coalesce(func.sum(Payment.deposit_fen), 0))
@@ -627,7 +683,7 @@ def deposit_history(unit: Unit) -> list[Payment]:
 def top_up(unit: Unit, cashier: User, method: str | Method, amount_fen: int | None, *,
            payer_name: str = "", note: str = "", request_key: str | None = None) -> Payment:
     """Money into a tenant's deposit, with a receipt."""
-    done = _existing(request_key)
+    done = _resent(request_key, unit_id=unit.id, kind=PaymentKind.TOPUP.value)
     if done is not None:
         return done
     _cashier(cashier)
@@ -651,6 +707,7 @@ def request_refund(unit: Unit, cashier: User, amount_fen: int | None, reason: st
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_l("Give a reason."), "reason")
+    _lock_deposit(unit)
     available = deposit_balance(unit) - _pending_refunds_fen(unit)
     if amount > available:
         raise DomainError(_l("The refund is above the deposit's %(balance)s available.",
@@ -690,13 +747,14 @@ def decide_refund(refund: DepositRefund, manager: User, approve: bool, note: str
 def pay_refund(refund: DepositRefund, cashier: User, method: str | Method, *,
                request_key: str | None = None) -> Payment:
     """Pay out an approved refund: money leaves the deposit, with a numbered voucher."""
-    done = _existing(request_key)
+    done = _resent(request_key, refund_id=refund.id)
     if done is not None:
         return done
     _cashier(cashier)
     m = _method(method)
     if refund.state != RefundState.APPROVED:
         raise Conflict(_l("Only an approved refund is paid out."))
+    _lock_deposit(refund.unit)
     if refund.amount_fen > deposit_balance(refund.unit):
         raise DomainError(_l("The refund is above the deposit's %(balance)s available.",
                              balance=money(deposit_balance(refund.unit))), "amount")
@@ -755,7 +813,7 @@ def void(payment: Payment, cashier: User, reason: str, *,
 
     A slip it paid is owed again. Raises DomainError / Conflict.
     """
-    done = _existing(request_key)
+    done = _resent(request_key, reverses_id=payment.id)
     if done is not None:
         return done
     _cashier(cashier)
@@ -768,6 +826,8 @@ def void(payment: Payment, cashier: User, reason: str, *,
         raise Conflict(_l("Receipt %(number)s is already void.", number=payment.number))
     if payment.kind == PaymentKind.REFUND:
         raise DomainError(_l("A refund paid out is not voided: take a top-up instead."))
+    if payment.kind == PaymentKind.TOPUP:
+        _lock_deposit(payment.unit)
     if payment.kind == PaymentKind.TOPUP and deposit_balance(payment.unit) < payment.amount_fen:
         raise DomainError(_l("The deposit has already been drawn on: this top-up can no "
                              "longer be voided."))

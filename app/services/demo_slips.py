@@ -6,6 +6,12 @@ audit trail read true. History is written in the order it happened and each step
 time: new history rows (slip events, audit rows, log entries) are stamped as they are inserted,
 and the slip's own stamps are set right after the step. Slips are opened with
 open_slip(now=...), so numbers run per month of opening (YC202609-0001, ...) without gaps.
+
+The money follows the work (app.services.demo_money): errands prepaid before dispatch, each
+finished job settled by its route, month ends, deposits, refunds and the evening counts. What
+happens after a job's signature is planned on an agenda and taken in time order with the rest,
+so money rows (stamped here too, when new: they are never changed afterwards) and receipt
+numbers read in the order the money came in.
 """
 from __future__ import annotations
 
@@ -17,7 +23,7 @@ from pathlib import Path
 
 from flask import current_app
 from PIL import Image, ImageDraw
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import selectinload
 
 from app.domain.slip_states import State
@@ -33,11 +39,22 @@ from app.models import (
     User,
 )
 from app.models._types import utcnow
-from app.services import reception
+from app.models.billing import (
+    AccountEntry,
+    CashCount,
+    DepositRefund,
+    Payment,
+    PayRoute,
+    Statement,
+    StatementRun,
+)
+from app.services import billing, reception
+from app.services import demo_data as data
 from app.services import slips as svc
 from app.services.audit import acting_as
+from app.services.demo_money import Story, Till, first_of_month_back, tenants_of
 
-HISTORY_DAYS = 90
+HISTORY_DAYS = 90  # or a few more at a month's end: see history_days
 # Who goes to which kind of job, and who dispatches it.
 CREWS = {"repair": ("worker", "worker", "worker2", "worker3", "worker4"),
          "cleaning": ("cleaner1", "cleaner2", "cleaning_lead"),
@@ -131,6 +148,7 @@ class DemoOffice:
             kind = "free" if item.free else item.department
             self.items.setdefault(kind, []).append(item)
         self.signatures = Path(current_app.instance_path) / "signatures"
+        self.till = Till(self)  # the cashier's side: money after the work, month end
 
     # ---- time ------------------------------------------------------------------------------
 
@@ -149,10 +167,24 @@ class DemoOffice:
         session = db.session()
 
         def stamp(sess, _context, _instances) -> None:
-            if self.clock is not None:
-                for obj in sess.new:
-                    if isinstance(obj, (SlipEvent, AuditEvent, ReceptionEntry)):
-                        obj.at = self.clock
+            if self.clock is None:
+                return
+            t = self.clock
+            for obj in sess.new:  # new rows only: money rows never change once written
+                if isinstance(obj, (SlipEvent, AuditEvent, ReceptionEntry, Payment, CashCount)):
+                    obj.at = t
+                elif isinstance(obj, AccountEntry):
+                    obj.created_at = t
+                    if obj.reviewed_at is not None:
+                        obj.reviewed_at = t
+                elif isinstance(obj, Statement):
+                    obj.created_at = t
+                elif isinstance(obj, StatementRun):
+                    obj.started_at = t
+                    if obj.finished_at is not None:
+                        obj.finished_at = t
+                elif isinstance(obj, DepositRefund):
+                    obj.requested_at = t
 
         event.listen(session, "before_flush", stamp)
         try:
@@ -162,10 +194,11 @@ class DemoOffice:
             self.clock = None
 
     def step(self, t: datetime, who: str, fn: Callable, slip: Slip | None, *args, **kw):
-        """Take one real service step at time t as staff member `who`; its stamps read t."""
+        """Take one real service step at time t as staff member `who`; its stamps read t, and
+        money it records is numbered and dated in t's month (billing.history_clock)."""
         started = utcnow()
         self.clock = t
-        with acting_as(self.staff[who]):
+        with acting_as(self.staff[who]), billing.history_clock(t):
             result = fn(*args, **kw)
             db.session.flush()
         if slip is not None:
@@ -211,16 +244,18 @@ class DemoOffice:
             entry.closed_at = answered
         return entry
 
-    def pick(self, kind: str, item: str | None = None) -> tuple[list[svc.LineRequest], str]:
+    def pick(self, kind: str, item: str | None = None, quantity: int | None = None
+             ) -> tuple[list[svc.LineRequest], str, list[PriceItem]]:
         """One or two lines of a kind of work (or the named item), quoted as the clerk would."""
         items = self.items[kind]
         first = next(i for i in items if i.name_zh == item) if item else self.rng.choice(items)
         chosen = [first]
         if kind == "repair" and self.rng.random() < 0.15:
             chosen.append(self.rng.choice(items))
-        lines = [svc.LineRequest(it.id, self.quantity(it), self.quote(it)) for it in chosen]
+        lines = [svc.LineRequest(it.id, quantity or self.quantity(it), self.quote(it))
+                 for it in chosen]
         ask = self.rng.choice(ASKS.get(first.name_zh, [f"需要{first.name_zh}"]))
-        return lines, ask
+        return lines, ask, chosen
 
     def quantity(self, item: PriceItem) -> int:
         return {"小时": self.rng.choice((2, 2, 3, 4)), "平方米": self.rng.choice((12, 20, 96, 118)),
@@ -237,26 +272,42 @@ class DemoOffice:
 
     def call(self, t: datetime, kind: str = "repair", *, urgent: bool = False,
              window: tuple[datetime, datetime] | None = None, free: bool = False,
-             item: str | None = None, ask: str | None = None) -> tuple[Slip, str]:
-        """A resident calls at t; the clerk logs it and opens the slip a minute or two later."""
-        home = self.rng.choice(self.homes)
-        person = self.rng.choice(home.current_residents)
-        lines, asked = self.pick(kind, item)
+             item: str | None = None, ask: str | None = None, home: Unit | None = None,
+             visitor: bool | None = None, quantity: int | None = None) -> tuple[Slip, str]:
+        """A resident (now and then a visitor: a relative, a friend) calls at t; the clerk logs
+        it and opens the slip a minute or two later. An errand is quoted with its purchase
+        money; a tenant whose deposit would not cover the job is asked to top it up."""
+        self.till.agenda.until(t)  # what happened before this call happens first
+        home = home or self.rng.choice(self.homes)
+        if visitor is None:
+            visitor = self.rng.random() < 0.05
+        person = None if visitor else self.rng.choice(home.current_residents)
+        caller = "" if person else self.rng.choice(data.SURNAMES) + self.rng.choice(
+            ("先生", "女士"))
+        phone = "" if person else f"139{self.rng.randrange(10**8):08d}"
+        lines, asked, items = self.pick(kind, item, quantity)
         ask = ask or asked
         clerk = self.clerk_at(t)
         entry = self.step(t, clerk, reception.log_contact, None, reception.Contact(
             channel=self.rng.choice(("phone", "phone", "phone", "walk_in")),
             kind="free_repair" if kind == "free" or free else "paid", request=ask, unit=home,
-            resident=person, urgent=urgent), self.staff[clerk])
-        req = svc.SlipRequest(unit=home, resident=person, request=ask, notes=person.notes,
+            resident=person, caller_name=caller, caller_phone=phone, urgent=urgent),
+            self.staff[clerk])
+        errand = any(i.category.code == svc.ERRAND_CATEGORY for i in items)
+        req = svc.SlipRequest(unit=home, resident=person, request=ask,
+                              notes=person.notes if person else "住户亲友来电，现场付款",
+                              contact_name=caller, contact_phone=phone,
                               urgent=urgent, free=free, lines=lines, reception=entry,
                               window_start=window[0] if window else None,
-                              window_end=window[1] if window else None)
+                              window_end=window[1] if window else None,
+                              purchase_fen=self.till.purchase_fen(items[0].name_zh) if errand
+                              else 0)
         opened = t + timedelta(minutes=self.rng.randint(1, 4))
         slip = self.step(opened, clerk, svc.open_slip, None, req, self.staff[clerk], self.pl,
                          now=opened)
         self.slips += 1
         self.entries += 1
+        self.till.cover(opened + timedelta(minutes=self.rng.randint(1, 3)), slip)
         return slip, clerk
 
     def window(self, day: date, earliest: datetime | None = None) -> tuple[datetime, datetime]:
@@ -275,6 +326,11 @@ class DemoOffice:
         return DISPATCHERS[department], self.rng.choice(CREWS[department])
 
     def dispatch(self, t, slip, boss, worker, window=None) -> datetime:
+        """The supervisor sends a worker; an errand is prepaid at the cashier first."""
+        if billing.needs_prepayment(slip):
+            paid = self.till.prepay(max(slip.created_at + timedelta(seconds=40),
+                                        t - timedelta(minutes=self.rng.randint(1, 3))), slip)
+            t = max(t, paid + timedelta(seconds=30))
         if slip.needs_approval and slip.state == State.REGISTERED:
             self.step(t, boss, svc.approve_quote, slip, slip, self.staff[boss])
             t = self.later(t, 1, 5)
@@ -307,13 +363,23 @@ class DemoOffice:
             self.step(t, worker, svc.confirm_fee, slip, slip, self.staff[worker], {})
         return t
 
-    def finish(self, t, slip, worker, *, satisfied: bool = True) -> datetime:
+    def cancel(self, t, slip, clerk, reason) -> None:
+        """Cancelled after dispatch: a prepaid errand's money is given back at the cashier."""
+        self.step(t, clerk, svc.cancel, slip, slip, self.staff[clerk], reason)
+        if slip.errand:
+            self.till.agenda.start(self.till.give_back(
+                self.till.hours(t + timedelta(minutes=self.rng.randint(5, 60))), slip))
+
+    def finish(self, t, slip, worker, *, satisfied: bool = True,
+               route: str | None = None) -> datetime:
+        """The resident signs and says how they pay; an errand's purchases are accounted."""
         t = self.later(t, 30, 150)
         self.step(t, worker, svc.complete, slip, slip, self.staff[worker], svc.Acceptance(
             name=slip.contact_name or "业主", signature_file=self.sign(slip),
             satisfied=satisfied,
             remarks=self.rng.choice(REMARKS) if satisfied else self.rng.choice(UNHAPPY),
-            materials=self.rng.choice(MATERIALS)))
+            materials=self.rng.choice(MATERIALS), pay_route=route or self.till.route(slip),
+            purchase_spent_fen=self.till.spent(slip)))
         return t
 
     def hand_back(self, t, slip) -> datetime:
@@ -358,8 +424,7 @@ class DemoOffice:
         boss, worker = self.crew_for(slip)
         t = self.dispatch(self.later(t, 8, 45), slip, boss, worker)
         if roll < 0.06:  # cancelled after dispatch
-            self.step(self.later(t, 20, 180), clerk, svc.cancel, slip, slip, self.staff[clerk],
-                      self.rng.choice(CANCEL_REASONS))
+            self.cancel(self.later(t, 20, 180), slip, clerk, self.rng.choice(CANCEL_REASONS))
             return
         t = self.later(t, 3, 25)
         self.step(t, worker, svc.accept, slip, slip, self.staff[worker])
@@ -372,8 +437,7 @@ class DemoOffice:
             new = self.window(t.astimezone(self.tz).date() + timedelta(days=1))
             self.step(t, clerk, svc.reschedule, slip, slip, self.staff[clerk], *new)
             if roll > 0.98:  # they never got a time that suited them
-                self.step(self.later(t, 60, 600), clerk, svc.cancel, slip, slip,
-                          self.staff[clerk], "多次无人在家，业主表示暂不需要")
+                self.cancel(self.later(t, 60, 600), slip, clerk, "多次无人在家，业主表示暂不需要")
                 return
             t = self.dispatch(self.later(t, 10, 60), slip, boss, worker)
             t = self.later(t, 3, 25)
@@ -381,27 +445,54 @@ class DemoOffice:
             t = self.later(new[0], 0, 20)
         asks = self.rng.random() < 0.1
         t = self.at_the_door(t, slip, worker, ask_more=asks, refused=asks and roll < 0.4)
-        t = self.finish(t, slip, worker, satisfied=self.rng.random() > 0.05)
+        # Last week's job its resident rings about today (live_day): they pay once it is fixed.
+        rings_today = (days_back == 5 and self.to_dispute is None and slip.total_fen > 0
+                       and not slip.errand)
+        t = self.finish(t, slip, worker, satisfied=self.rng.random() > 0.05,
+                        route=PayRoute.PAY_NOW if rings_today else None)
         back = self.later(t, 20, 180 if days_back == 1 else 900)
-        self.hand_back(back, slip)
-        if days_back == 5 and self.to_dispute is None and not slip.free:
-            self.to_dispute = slip  # its resident rings back today (live_day)
-            return
-        if days_back >= 8 and roll < 0.08:  # the resident rang back: a dispute, settled
-            t = self.later(back, 24 * 60, 4 * 24 * 60)
+        if rings_today:
+            self.to_dispute = slip
+        self.till.agenda.start(self.aftercare(
+            slip, t, back, settle=not rings_today,
+            rings_back=days_back >= 8 and roll < 0.08 and not slip.errand
+            and slip.total_fen > 0))  # a job at no charge closes when it is back
+
+    def aftercare(self, slip: Slip, done: datetime, back: datetime, *, settle: bool = True,
+                  rings_back: bool = False) -> Story:
+        """After the signature, in time order with everything else: the slip comes back to the
+        desk and its money is settled (whichever comes first); or, when the resident rings
+        back, a dispute is settled first and the money after."""
+        money = self.till.settle_at(slip, done) if settle and not rings_back else None
+        steps = sorted([(back, "back")] + ([(money, "money")] if money else []))
+        last = done
+        for when, what in steps:
+            t = yield max(when, last)
+            last = self.hand_back(t, slip) if what == "back" else self.till.settle(t, slip)
+        if rings_back:  # the resident rang back: a dispute, settled
+            t = yield self.later(last, 24 * 60, 4 * 24 * 60)
             clerk = self.clerk_at(t)
             self.step(t, clerk, svc.dispute, slip, slip, self.staff[clerk],
                       "业主来电反映修好后又出现同样问题")
-            t = self.later(t, 60, 24 * 60)
+            t = yield self.later(t, 60, 24 * 60)
             self.step(t, "supervisor", svc.resolve, slip, slip, self.staff["supervisor"],
                       "师傅返工处理，业主确认，未另收费")
-            self.hand_back(self.later(t, 30, 240), slip)
+            t = yield self.later(t, 30, 240)
+            self.hand_back(t, slip)
+            money = self.till.settle_at(slip, t)
+            if money is not None:
+                t = yield max(money, t)
+                self.till.settle(t, slip)
 
     # ---- the story -------------------------------------------------------------------------
 
     def history(self, today: date) -> None:
-        """90 days of the desk, each day's calls, enquiries and complaints in time order."""
-        for back in range(HISTORY_DAYS, 0, -1):
+        """90 days of the desk, each day's calls, enquiries and complaints in time order; the
+        money follows the work, and the office's calendar (month ends, evening counts) runs
+        alongside."""
+        days = history_days(today)
+        self.till.plan(today - timedelta(days=days), today)
+        for back in range(days, 0, -1):
             day = today - timedelta(days=back)
             n = self.rng.choice((2, 3, 3, 4) if day.weekday() < 5 else (1, 2, 2))
             desk = [(self.rng.randrange(8 * 60, 18 * 60), "job") for _ in range(n)]
@@ -419,7 +510,7 @@ class DemoOffice:
                     self.complaint(t, self.later(t, 60, 6 * 60))
 
     def play(self, slip: Slip, upto: State, until: datetime, worker: str,
-             boss: str = "supervisor") -> None:
+             boss: str = "supervisor", route: str | None = None) -> None:
         """Take one of today's fresh slips as far as `upto`, its steps spread until `until`."""
         w = self.staff[worker]
         paths = {
@@ -453,24 +544,56 @@ class DemoOffice:
             elif name == "complete":
                 self.step(t, worker, svc.complete, slip, slip, w, svc.Acceptance(
                     name=slip.contact_name or "业主", signature_file=self.sign(slip),
-                    satisfied=True, remarks="谢谢师傅", materials=self.rng.choice(MATERIALS)))
+                    satisfied=True, remarks="谢谢师傅", materials=self.rng.choice(MATERIALS),
+                    pay_route=route, purchase_spent_fen=self.till.spent(slip, "change")))
             else:
                 self.hand_back(t, slip)
 
     def live_day(self, today: date) -> None:
-        """Today at the desk: something in every lane of the board, jobs on every phone."""
+        """Today at the desk: something in every lane of the board, jobs on every phone, and
+        slips waiting at the cashier (to pay, to draw from a deposit, errands to prepay and to
+        reconcile)."""
         at = self.today_at
         soon, later_on = self.next_slots()
         tomorrow = self.window(today + timedelta(days=1))
+        owners = [u for u in self.homes if not tenants_of(u)]
+        short = self.till.lowest_tenant(self.homes)  # today's one tenant short of funds
+        tenants = [u for u in self.homes if tenants_of(u) and u.id != short.id]
 
         def slot(start: datetime) -> tuple[datetime, datetime]:
             return start, start + timedelta(hours=2)
 
-        # 陈师傅 (the "worker" login) finished one this morning: his "done" list.
-        slip, _ = self.call(at(0.02), "repair", window=slot(at(0.05)))
-        self.play(slip, State.HANDED_BACK, at(0.3), "worker")
-        slip, _ = self.call(at(0.05), "repair", window=slot(at(0.1)))
-        self.play(slip, State.COMPLETED, at(0.5), "worker2")   # signed, not yet back
+        def later_today(t: datetime, slip: Slip) -> None:  # the cashier, in her turn
+            self.till.agenda.start(self.till.settle_story(t, slip))
+
+        # An errand back this morning (prepaid, bought, change due): the cashier reconciles it.
+        slip, _ = self.call(at(0.01), "errands", window=slot(at(0.04)), visitor=False)
+        self.play(slip, State.COMPLETED, at(0.35), "errand1")
+        # 陈师傅 (the "worker" login) finished one this morning for an owner on the monthly
+        # account: his "done" list, and an entry waiting for the supervisor's review.
+        slip, _ = self.call(at(0.02), "repair", window=slot(at(0.05)),
+                            home=self.rng.choice(owners), visitor=False)
+        self.play(slip, State.HANDED_BACK, at(0.3), "worker", route=PayRoute.ON_ACCOUNT)
+        # Signed, not yet back: a tenant's, to draw from the deposit.
+        slip, _ = self.call(at(0.04), "repair", window=slot(at(0.1)),
+                            home=self.rng.choice(tenants), visitor=False)
+        self.play(slip, State.COMPLETED, at(0.5), "worker2", route=PayRoute.DEPOSIT)
+        # An owner's cleaning on account, reviewed at once; the slip is still with the cleaner.
+        slip, _ = self.call(at(0.05), "housekeeping", window=slot(at(0.1)),
+                            home=self.rng.choice(owners), visitor=False)
+        self.play(slip, State.COMPLETED, at(0.3), "cleaner2", boss="cleaning_lead",
+                  route=PayRoute.ON_ACCOUNT)
+        later_today(at(0.45), slip)
+        # A visitor paid on the spot; the worker has the slip still.
+        slip, _ = self.call(at(0.06), "repair", window=slot(at(0.12)), visitor=True)
+        self.play(slip, State.COMPLETED, at(0.4), "worker3")
+        later_today(at(0.42), slip)
+        # A new tenant's move-in cleaning: more than the deposit holds (a top-up is asked for).
+        slip, _ = self.call(at(0.07), "cleaning", window=slot(at(0.15)), home=short,
+                            item="开荒保洁", quantity=118, visitor=False,
+                            ask="房东刚翻新了厨卫，要做一次开荒保洁")
+        self.play(slip, State.COMPLETED, at(0.6), "cleaner2", boss="cleaning_lead",
+                  route=PayRoute.DEPOSIT)
         slip, clerk = self.call(at(0.08), "cleaning", window=tomorrow)
         self.step(at(0.25), clerk, svc.cancel, slip, slip, self.staff[clerk],
                   "业主临时出差，下周再约")
@@ -483,10 +606,15 @@ class DemoOffice:
         self.play(slip, State.IN_PROGRESS, at(0.55), "worker")
         slip, _ = self.call(at(0.18), "housekeeping", window=slot(at(0.5)))
         self.play(slip, State.IN_PROGRESS, at(0.6), "cleaner1", boss="cleaning_lead")
+        self.till.agenda.start(self.till.refund_story(at(0.2)))  # a tenant moving out
         slip, _ = self.call(at(0.25), "repair", window=slot(at(0.6)),
                             item="换水暖件(水龙头)")
         self.play(slip, State.AWAITING_PRICE, at(0.75), "worker3")  # beyond the list
         self.enquiry(at(0.28))
+        # An owner who pays at the office: handed back, waiting at the cashier.
+        slip, _ = self.call(at(0.3), "repair", window=slot(at(0.4)),
+                            home=self.rng.choice(owners), visitor=False)
+        self.play(slip, State.HANDED_BACK, at(0.7), "worker4", route=PayRoute.PAY_NOW)
         slip, _ = self.call(at(0.35), "repair", window=slot(at(0.7)))
         self.play(slip, State.ON_SITE, at(0.9), "worker")           # he has just knocked
         # A resident rings about last week's job: a complaint in the log, the slip disputed.
@@ -506,11 +634,17 @@ class DemoOffice:
         slip, _ = self.call(at(0.7), "repair", window=tomorrow)
         self.play(slip, State.DISPATCHED, at(0.75), "worker2")
         # In the tray: one for tomorrow, one priced by workload (the supervisor approves its
-        # price on the board), and a burst pipe just called in.
+        # price on the board), an errand to prepay before anyone goes, and a burst pipe just
+        # called in.
         self.call(at(0.8), "repair", window=tomorrow)
+        self.call(at(0.82), "errands", window=later_on, visitor=False)
         self.call(at(0.85), "repair", window=later_on, item="窗户(推拉门)换锁")
         self.call(max(at(0.9), self.now - timedelta(minutes=12)), "repair", urgent=True,
                   item="换管", ask="厨房水管爆裂，水流不止，已关总阀")
+
+    def play_money(self) -> None:
+        """Whatever is left of the money planned for the past hours."""
+        self.till.agenda.until(None)
 
     def next_slots(self) -> list[tuple[datetime, datetime]]:
         """The next two two-hour slots inside office hours (8:00–18:00), from the next hour."""
@@ -547,5 +681,16 @@ def seed_slips(rng: random.Random, staff: dict[str, User], now: datetime | None 
     with office.stamping():
         office.history(today)
         office.live_day(today)
+        office.play_money()
     db.session.flush()
-    return {"slips": office.slips, "log entries": office.entries}
+    return {"slips": office.slips, "log entries": office.entries,
+            "receipts": db.session.scalar(select(func.count()).select_from(Payment)
+                                          .where(Payment.number.is_not(None))),
+            "statements": db.session.scalar(select(func.count()).select_from(Statement))}
+
+
+def history_days(today: date) -> int:
+    """90 days, or a few more so that the month three months back has its last week: each of
+    the last three months then closes with statements."""
+    start = first_of_month_back(today, 2) - timedelta(days=7)
+    return max(HISTORY_DAYS, (today - start).days)

@@ -382,9 +382,17 @@ def _quote(form: SlipForm, price_list: PriceList | None) -> list[QuotedLine]:
 def _lines_context(form: SlipForm, price_list: PriceList | None) -> dict:
     """What the lines table shows: each quoted line, the total, the list-wide messages."""
     lines = _quote(form, price_list)
-    return {"lines": lines, "total_fen": _total(lines), "free": bool(form.free.data),
+    total = _total(lines)
+    errand = any(line.item is not None and line.item.category.code == svc.ERRAND_CATEGORY
+                 for line in lines)
+    purchase = form.purchase.data if not form.purchase.errors else None
+    return {"lines": lines, "total_fen": total, "free": bool(form.free.data),
             "lines_errors": [str(e) for e in form.lines.errors
-                             if not isinstance(e, (list, dict))]}
+                             if not isinstance(e, (list, dict))],
+            # an errand is prepaid before dispatch: the fee and the purchase money
+            "errand": errand, "purchase_fen": purchase,
+            "prepay_fen": (total + (purchase or 0)) if errand and total is not None
+            and not form.purchase.errors else None}
 
 
 def _total(lines: list[QuotedLine]) -> int | None:
@@ -426,7 +434,8 @@ def _slip_request(form: SlipForm, entry: ReceptionEntry,
         contact_name=form.contact_name.data or "", contact_phone=form.contact_phone.data or "",
         request=form.request.data or "", notes=form.notes.data or "",
         urgent=bool(form.urgent.data), free=bool(form.free.data),
-        window_start=start, window_end=end, lines=lines, reception=entry)
+        window_start=start, window_end=end, lines=lines, reception=entry,
+        purchase_fen=form.purchase.data or 0)
 
 
 def _prefill(form: SlipForm, entry: ReceptionEntry) -> None:

@@ -26,12 +26,14 @@ from app.forms.field import (
     CompleteForm,
     PhotoForm,
     ReasonForm,
+    complete_form,
     confirm_fee_form,
     editable_price,
     prices_of,
 )
+from app.models.billing import ROUTE_LABELS, PayRoute
 from app.models.slips import Slip
-from app.services import catalogue, slips, uploads
+from app.services import billing, catalogue, slips, uploads
 from app.web.filters import local_time, money
 from app.web.forms import form_status, save_form
 from app.web.guards import require
@@ -141,11 +143,15 @@ def _form(action: Action, slip: Slip, fresh: bool = False):
         kw["formdata"] = None
     if action == Action.CONFIRM_FEE:
         return confirm_fee_form(slip, **kw)
+    if action == Action.COMPLETE:
+        form = complete_form(slip, [(r, ROUTE_LABELS[r]) for r in billing.routes_for(slip)],
+                             **kw)
+        if fresh and not form.acceptance_name.data:
+            form.acceptance_name.data = slip.contact_name
+        return form
     form = FORMS[action](**kw)
     if isinstance(form, ReasonForm):  # cancel and dispute share a page: ids of their own
         form.note.id = f"{action.value}-note"
-    if fresh and action == Action.COMPLETE and not form.acceptance_name.data:
-        form.acceptance_name.data = slip.contact_name
     return form
 
 
@@ -159,7 +165,8 @@ def _complete(slip: Slip, form: CompleteForm) -> Slip:
     acceptance = slips.Acceptance(
         name=form.acceptance_name.data, signature_file=path,
         satisfied=form.satisfied.data == "yes", remarks=form.remarks.data or "",
-        materials=form.materials.data or "")
+        materials=form.materials.data or "", pay_route=form.pay_route.data or None,
+        purchase_spent_fen=form.purchase_spent.data if slip.errand else None)
     try:
         return slips.complete(slip, current_user, acceptance, **_keys(form))
     except DomainError:
@@ -209,12 +216,26 @@ def _job_page(slip: Slip, *, door: bool = False, posted=None, photo_form=None, s
         forms[posted[0]] = posted[1]
     events = slips.timeline(slip)
     last = events[-1] if events else None
+    pay = _pay_facts(slip) if Action.COMPLETE in actions else None
     refusal = last.note if last is not None and last.action == Action.REJECT_PRICE else ""
     return page_or_partial(
         "field/job.html", "field/_job.html", status, slip=slip, actions=actions, forms=forms,
         posted=posted, door=door, clock=slips.clock(slip), refusal=refusal,
-        photo_form=photo_form or PhotoForm(formdata=None),
+        photo_form=photo_form or PhotoForm(formdata=None), pay=pay, PayRoute=PayRoute,
         can_photo=slip.state in uploads.PHOTO_STATES, editable_price=editable_price,
         photo_max=current_app.config["PHOTO_MAX_BYTES"],
         photo_mb=f"{current_app.config['PHOTO_MAX_BYTES'] / 1048576:g}",
         today=slips.local_today().isoformat())
+
+
+def _pay_facts(slip: Slip) -> dict:
+    """What the completion form shows about the money: the deposit and whether it covers
+    the job (a tenant), what an errand's resident prepaid."""
+    facts: dict = {"routes": billing.routes_for(slip)}
+    if PayRoute.DEPOSIT in facts["routes"]:
+        balance = billing.deposit_balance(slip.unit)
+        facts["balance_fen"] = balance
+        facts["short_fen"] = max(slip.total_fen - balance, 0)
+    if slip.errand:
+        facts["prepaid_fen"] = billing.prepaid_fen(slip)
+    return facts

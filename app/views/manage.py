@@ -10,11 +10,20 @@ from sqlalchemy import select
 
 from app.domain.errors import DomainError
 from app.domain.permissions import Perm
-from app.extensions import db
+from app.extensions import db, htmx
+from app.forms.money_review import RefundDecisionForm
 from app.forms.settings import SettingsForm
 from app.forms.staff import NewStaffForm, ResetPasswordForm, StaffForm
 from app.models import User
-from app.services import accounts
+from app.models.billing import (
+    KIND_LABELS,
+    METHOD_LABELS,
+    REFUND_LABELS,
+    DepositRefund,
+    PaymentKind,
+    RefundState,
+)
+from app.services import accounts, billing, live
 from app.services import audit as audit_trail
 from app.services.overview import price_list_status, property_counts, recent_audit
 from app.services.settings import FIELDS as SETTINGS_FIELDS
@@ -22,7 +31,7 @@ from app.services.settings import property_settings, update_settings
 from app.web.args import parse_int
 from app.web.audit_labels import ACTIONS
 from app.web.forms import form_status, save_form
-from app.web.guards import require
+from app.web.guards import can, require
 from app.web.render import page_or_partial
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
@@ -33,7 +42,18 @@ bp = Blueprint("manage", __name__, url_prefix="/manage")
 def home():
     """The property at a glance: counts, the price list awaiting approval, recent activity."""
     return render_template("manage/home.html", counts=property_counts(), recent=recent_audit(),
-                           **price_list_status())
+                           money=_money_counts(), **price_list_status())
+
+
+def _money_counts() -> dict:
+    """The money that waits on the manager, and the corrections made, for the home page."""
+    out = {}
+    if can(Perm.REFUND_APPROVE):
+        out["refunds"] = len(billing.refunds(RefundState.PENDING))
+    if can(Perm.MONEY_CORRECTIONS):
+        out["voids"] = len(billing.reversals())
+        out["entry_reversals"] = len(billing.entry_reversals())
+    return out
 
 
 # ---- staff ------------------------------------------------------------------------------
@@ -162,3 +182,60 @@ def settings():
         flash(_("Settings saved."), "success")
         return redirect(url_for("manage.settings"))
     return render_template("manage/settings.html", form=form), form_status(form)
+
+
+# ---- deposit refunds and money corrections --------------------------------------------------
+
+@bp.route("/refunds")
+@require(Perm.REFUND_APPROVE)
+def refunds():
+    """Deposit refunds the cashier asked for, to approve or refuse; the ones decided below.
+    Refreshes itself when anything changes (live)."""
+    return _refunds(stamp=live.current())
+
+
+def _refunds(status: int = 200, *, failed: tuple[int, RefundDecisionForm] | None = None,
+             done: str | None = None, stamp: int | None = None):
+    if stamp is None:
+        stamp = live.current()
+    rows = billing.refunds()
+    pending = [r for r in rows if r.state == RefundState.PENDING]
+    balances = {r.unit_id: billing.deposit_balance(r.unit) for r in pending}
+    return page_or_partial(
+        "manage/refunds.html", "manage/_refunds.html", status, pending=pending,
+        decided=[r for r in rows if r.state != RefundState.PENDING], balances=balances,
+        failed=failed, done=done, stamp=stamp, labels=REFUND_LABELS, RefundState=RefundState)
+
+
+@bp.route("/refunds/<int:refund_id>/decide", methods=["POST"])
+@require(Perm.REFUND_APPROVE)
+def refund_decide(refund_id: int):
+    """Approve the refund (the cashier then pays it out) or refuse it with a note."""
+    refund = db.session.get(DepositRefund, refund_id) or abort(404)
+    form = RefundDecisionForm()
+    saved, _done = save_form(form, lambda: billing.decide_refund(
+        refund, current_user, form.decision.data == "approve", form.note.data or "",
+        expected_version=form.version.data))
+    if not saved:
+        db.session.expire_all()
+        return _refunds(422, failed=(refund_id, form))
+    if refund.state == RefundState.APPROVED:
+        text = _("Refund of %(amount)s to %(unit)s approved: the cashier pays it out.",
+                 amount=billing.money(refund.amount_fen), unit=refund.unit.label)
+    else:
+        text = _("Refund of %(amount)s to %(unit)s refused.",
+                 amount=billing.money(refund.amount_fen), unit=refund.unit.label)
+    if htmx:
+        return _refunds(done=text)
+    flash(text, "success")
+    return redirect(url_for("manage.refunds"))
+
+
+@bp.route("/corrections")
+@require(Perm.MONEY_CORRECTIONS)
+def corrections():
+    """Every voided receipt and every reversed account entry, newest first, with the reason:
+    nothing disappears, each mistake stays visible here."""
+    return render_template("manage/corrections.html", voids=billing.reversals(),
+                           entries=billing.entry_reversals(), methods=METHOD_LABELS,
+                           kinds=KIND_LABELS, PaymentKind=PaymentKind)

@@ -25,8 +25,15 @@ from app.domain.permissions import Perm, allowed
 from app.domain.slip_states import Action, State
 from app.extensions import db, htmx
 from app.forms.slip_page import FORMS, RescheduleForm, SlipPageForm
+from app.models.billing import (
+    KIND_LABELS,
+    METHOD_LABELS,
+    ROUTE_LABELS,
+    AccountEntry,
+    Payment,
+)
 from app.models.slips import Slip, SlipPhoto
-from app.services import live, slips
+from app.services import billing, live, slips
 from app.services.pdf import render_document_html, render_pdf
 from app.services.slip_documents import card_context, slip_context
 from app.web.forms import save_form
@@ -85,7 +92,21 @@ def _page(slip: Slip, failed: tuple[Action, SlipPageForm] | None = None, status:
         live=failed is None, stamp=stamp, fingerprint=_fingerprint(slip),
         events=slips.timeline(slip),
         clock=slips.clock(slip), english=str(get_locale()) == "en",
-        offer_card=slip.state in CARD_STATES)
+        offer_card=slip.state in CARD_STATES, money=_money(slip))
+
+
+def _money(slip: Slip) -> dict:
+    """The slip's money as the office sees it: who pays, what is owed now, an errand's
+    prepayment and purchases, every receipt (void ones marked) and the account entry."""
+    payments = db.session.scalars(select(Payment).where(Payment.slip_id == slip.id)
+                                  .order_by(Payment.id)).all()
+    entries = db.session.scalars(select(AccountEntry).where(AccountEntry.slip_id == slip.id)
+                                 .order_by(AccountEntry.id)).all()
+    return {"route": ROUTE_LABELS.get(slip.pay_route, slip.pay_route),
+            "owed_fen": billing.owed_fen(slip),
+            "prepaid_fen": billing.prepaid_fen(slip) if slip.errand else None,
+            "payments": payments, "entries": entries, "kinds": KIND_LABELS,
+            "methods": METHOD_LABELS}
 
 
 @bp.route("/<number>")

@@ -14,13 +14,15 @@ from flask_login import current_user
 
 from app.domain.permissions import Perm
 from app.domain.slip_states import WAITING_RESPONSE, Action, State
-from app.extensions import htmx
+from app.extensions import db, htmx
 from app.forms.dispatch import DispatchForm, RejectPriceForm, SlipActionForm
+from app.forms.money_review import ReverseEntryForm, ReviewEntryForm
+from app.models.billing import AccountEntry
 from app.models.slips import Slip
-from app.services import live, slips
+from app.services import billing, live, slips
 from app.web import screen_cache
 from app.web.forms import save_form
-from app.web.guards import require
+from app.web.guards import can, require
 from app.web.render import page_or_partial
 
 bp = Blueprint("supervise", __name__, url_prefix="/supervise")
@@ -63,12 +65,21 @@ def _board(status: int = 200, *, failed: tuple[str, SlipActionForm] | None = Non
         "overdue": sum(1 for c in clocks.values() if c.overdue),
         "approvals": sum(1 for s in on_board if s.needs_approval),
     }
+    if can(Perm.ACCOUNT_REVIEW):
+        summary["entries"] = len(_pending_entries())
     answer = request.method == "POST"
     return page_or_partial(
         "supervise/board.html", "supervise/_answer.html" if answer else "supervise/_board.html",
         status, board=board, actions=actions, clocks=clocks, summary=summary, failed=failed,
         alerts=_messages(*failed) if failed else [], done=done, stamp=stamp, Action=Action,
-        State=State)
+        State=State, money_flags=_money_badges(on_board))
+
+
+def _money_badges(on_board: list[Slip]) -> dict:
+    """What the cards say about money before dispatch: a tenant's deposit that does not cover
+    the unit's open slips (one query for the whole board), an errand not prepaid yet."""
+    return {"short": billing.shortfalls(on_board),
+            "unpaid": {s.id for s in on_board if billing.needs_prepayment(s)}}
 
 
 def _messages(number: str, form: SlipActionForm) -> list[str]:
@@ -169,3 +180,70 @@ def reject_price(number: str):
                                              expected_version=form.version.data),
                 lambda s: _("Price on slip %(number)s refused; the worker sees your reason.",
                             number=s.number))
+
+
+# ---- owners' monthly-account entries (记帐月结) -------------------------------------------
+
+def _pending_entries() -> list[AccountEntry]:
+    """Entries waiting for review; one already reversed waits for nothing."""
+    return [e for e in billing.entries_to_review() if not e.reversed]
+
+
+def _entry_or_404(entry_id: int) -> AccountEntry:
+    return db.session.get(AccountEntry, entry_id) or abort(404)
+
+
+@bp.route("/accounts")
+@require(Perm.ACCOUNT_REVIEW)
+def accounts():
+    """The owners' signed account entries waiting for review, each against its signed slip;
+    refreshes itself when anything changes (live)."""
+    return _accounts(stamp=live.current())
+
+
+def _accounts(status: int = 200, *, failed: tuple[int, str, object] | None = None,
+              done: str | None = None, stamp: int | None = None):
+    if stamp is None:
+        stamp = live.current()
+    return page_or_partial("supervise/accounts.html", "supervise/_accounts.html", status,
+                           entries=_pending_entries(), failed=failed, done=done, stamp=stamp)
+
+
+def _entry_action(entry_id: int, kind: str, form, run, message):
+    """Validate, call the billing service, commit; answer with the list as it is now (the
+    refusal next to its field on the entry's row, 422)."""
+    entry = _entry_or_404(entry_id)
+    saved, _result = save_form(form, lambda: run(entry))
+    if not saved:
+        db.session.expire_all()
+        return _accounts(422, failed=(entry_id, kind, form))
+    text = message(entry)
+    if htmx:
+        return _accounts(done=text)
+    flash(text, "success")
+    return redirect(url_for("supervise.accounts"))
+
+
+@bp.route("/accounts/<int:entry_id>/review", methods=["POST"])
+@require(Perm.ACCOUNT_REVIEW)
+def review_entry(entry_id: int):
+    """Reviewed against the signed slip: the entry goes on the owner's monthly account."""
+    form = ReviewEntryForm()
+    return _entry_action(
+        entry_id, "review", form,
+        lambda e: billing.review_entry(e, current_user, expected_version=form.version.data),
+        lambda e: _("Slip %(number)s: %(amount)s posted to the monthly account of %(unit)s.",
+                    number=e.slip.number, amount=billing.money(e.amount_fen),
+                    unit=e.unit.label))
+
+
+@bp.route("/accounts/<int:entry_id>/reverse", methods=["POST"])
+@require(Perm.ACCOUNT_REVIEW)
+def reverse_entry(entry_id: int):
+    """Reverse a wrong entry, with the reason: the slip is then paid at the cashier."""
+    form = ReverseEntryForm()
+    return _entry_action(
+        entry_id, "reverse", form,
+        lambda e: billing.reverse_entry(e, current_user, form.note.data or ""),
+        lambda e: _("Entry for slip %(number)s reversed: the slip is paid at the cashier.",
+                    number=e.slip.number))

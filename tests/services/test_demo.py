@@ -13,6 +13,7 @@ from app.domain.roles import Role
 from app.domain.slip_states import State
 from app.extensions import db as _db
 from app.models import (
+    AccountEntry,
     AuditEvent,
     Building,
     ListStatus,
@@ -26,7 +27,17 @@ from app.models import (
     User,
 )
 from app.models._types import utcnow
-from app.services import catalogue, demo
+from app.models.billing import (
+    CashCount,
+    DepositRefund,
+    Method,
+    Payment,
+    PaymentKind,
+    PayRoute,
+    Statement,
+    StatementRun,
+)
+from app.services import billing, catalogue, demo
 from app.services import slips as svc
 from tests import factories
 from tests.conftest import _wipe
@@ -176,16 +187,21 @@ def test_the_cli_create_user_explains_a_taken_username(app, db):
 
 # ---- one seeded demo for the checks that only read it (seeding takes a few seconds) --------------
 
+@pytest.fixture(scope="module")
+def demo_once(app):
+    """The demo seeded once for the classes below, which only read it."""
+    with app.app_context():
+        counts = demo.seed()
+        _db.session.commit()
+        _db.session.remove()
+    yield counts
+    _wipe(app)
+
+
 class TestTheSeededDemo:
-    @pytest.fixture(scope="class")
-    @classmethod
-    def seeded(cls, app):
-        with app.app_context():
-            counts = demo.seed()
-            _db.session.commit()
-            _db.session.remove()
-        yield counts
-        _wipe(app)
+    @pytest.fixture
+    def seeded(self, demo_once):
+        return demo_once
 
     @pytest.fixture
     def db(self, app, seeded):
@@ -245,6 +261,13 @@ class TestTheSeededDemo:
         assert "supervisor" in by_action["slip.dispatch"].actor.roles
         assert "worker" in by_action["slip.complete"].actor.roles
         assert by_action["slip.hand_back"].actor.username in ("clerk", "clerk2")
+        # the money: the cashier takes it, the supervisor reviews the accounts, the manager
+        # approves a refund
+        assert by_action["slip.settle"].actor.username == "cashier"
+        assert by_action["payment.slip"].actor.username == "cashier"
+        assert by_action["statement.run"].actor.username == "cashier"
+        assert by_action["slip.post_to_account"].actor.username == "supervisor"
+        assert by_action["deposit.refund_approve"].actor.username == "manager"
 
     # ---- the slips: every state, a live day, history that reads true ---------------------------
 
@@ -255,8 +278,9 @@ class TestTheSeededDemo:
         today = svc.local_today()
         days = {(today - s.created_at.astimezone(svc.zone()).date()).days
                 for s in db.session.scalars(select(Slip))}
-        assert max(days) == 90 and 0 in days and len(days) > 75  # spread over the whole time
-        assert count(db, Slip, Slip.state == "handed_back") > count(db, Slip) // 2
+        # 90 days (a few more at a month's end, so the month three back has statements too)
+        assert 90 <= max(days) <= 99 and 0 in days and len(days) > 75
+        assert count(db, Slip, Slip.state == "closed") > count(db, Slip) // 2  # paid and back
         for slip in db.session.scalars(select(Slip).where(Slip.state == "cancelled")):
             assert slip.cancel_reason
 
@@ -318,8 +342,10 @@ class TestTheSeededDemo:
                 assert a.at <= b.at and b.from_state == a.to_state, slip.number
             assert steps[-1].at <= now
             # the audit trail tells the same story: one row per step, same person, same time
+            # (an errand's prepayment is in it as the payment's own row)
             assert sorted(trail[slip.id], key=str) == sorted(
-                [(f"slip.{e.action}", e.actor_id, e.at) for e in steps], key=str)
+                [(f"slip.{e.action}", e.actor_id, e.at) for e in steps if e.action != "prepay"],
+                key=str)
             assignee = None  # whoever the slip was dispatched to at that step
             for e in steps:
                 roles = staff[e.actor_id].roles
@@ -357,3 +383,189 @@ class TestTheSeededDemo:
         assert times == sorted(times)
         assert max(times) - min(times) >= timedelta(days=89)
 
+
+
+# ---- the money: receipts, accounts, deposits, errands, the till --------------------------------
+
+def local_day(at) -> date:
+    return at.astimezone(svc.zone()).date()
+
+
+def months_back(n: int) -> str:
+    today = svc.local_today()
+    m = today.year * 12 + today.month - 1 - n
+    return f"{m // 12:04d}-{m % 12 + 1:02d}"
+
+
+class TestTheDemosMoney:
+    @pytest.fixture
+    def seeded(self, demo_once):
+        return demo_once
+
+    @pytest.fixture
+    def db(self, app, seeded):
+        with app.app_context():
+            yield _db
+            _db.session.rollback()
+
+    def payments(self, db, *where) -> list[Payment]:
+        return list(db.session.scalars(select(Payment).where(*where).order_by(Payment.id)))
+
+    def test_every_route_and_every_way_of_paying(self, db, seeded):
+        done = [s for s in db.session.scalars(select(Slip).where(
+            Slip.state.in_(("settled", "on_account", "closed")))) if s.total_fen > 0]
+        assert {s.pay_route for s in done} == {r.value for r in PayRoute}
+        by_kind = defaultdict(lambda: defaultdict(int))
+        for s in done:
+            if not s.errand:
+                by_kind[s.resident.kind if s.resident else "visitor"][s.pay_route] += 1
+        owners, tenants = by_kind["owner"], by_kind["tenant"]
+        assert owners["on_account"] > owners["pay_now"] > 0 and "deposit" not in owners
+        assert tenants["deposit"] > tenants["pay_now"] > 0 and "on_account" not in tenants
+        assert set(by_kind["visitor"]) == {"pay_now"}
+        methods = {p.method for p in self.payments(db)}
+        assert methods == {m.value for m in Method}  # cash, WeChat, Alipay, card, bank, deposit
+        paid_now = {p.method for p in self.payments(db, Payment.kind == PaymentKind.SLIP)}
+        assert {"cash", "wechat", "alipay", "deposit"} <= paid_now
+        assert seeded["receipts"] == count(db, Payment, Payment.number.is_not(None)) > 150
+
+    def test_receipts_run_per_month_without_gaps_in_the_order_money_came_in(self, db, seeded):
+        series = defaultdict(list)
+        for p in self.payments(db, Payment.number.is_not(None)):
+            assert re.fullmatch(r"RC\d{6}-\d{4}", p.number)
+            assert p.number[2:8] == p.at.astimezone(svc.zone()).strftime("%Y%m")
+            series[p.number[:8]].append((int(p.number[9:]), p.at))
+        assert len(series) >= 4
+        for month, taken in series.items():
+            taken.sort()
+            assert [n for n, _ in taken] == list(range(1, len(taken) + 1)), month
+            assert [at for _, at in taken] == sorted(at for _, at in taken), month
+        assert all(p.at <= utcnow() for p in self.payments(db))
+
+    def test_a_voided_receipt_keeps_its_number_and_the_slip_was_paid_again(self, db, seeded):
+        voided = [p for p in self.payments(db, Payment.number.is_not(None)) if p.void]
+        wrong = next(p for p in voided if p.kind == PaymentKind.SLIP)
+        # the others: prepaid errands cancelled before the worker came back, money given back
+        assert all(p.kind == PaymentKind.ERRAND_PREPAY and p.slip.state == "cancelled"
+                   for p in voided if p is not wrong)
+        undo = wrong.reversed_by
+        assert undo.number is None and undo.amount_fen == -wrong.amount_fen and undo.note
+        slip = wrong.slip
+        standing = [p for p in self.payments(db, Payment.slip_id == slip.id)
+                    if p.kind == PaymentKind.SLIP and not p.void]
+        assert len(standing) == 1 and standing[0].method != wrong.method
+        assert standing[0].number > wrong.number and slip.state == "closed"
+        steps = [e.action for e in svc.timeline(slip)]
+        assert steps.count("settle") == 2 and "reverse" in steps
+
+    def test_statements_for_each_of_the_last_three_months(self, db, seeded):
+        statements = list(db.session.scalars(select(Statement)))
+        months = {s.month for s in statements}
+        assert {months_back(3), months_back(2), months_back(1)} <= months
+        for month in (months_back(3), months_back(2), months_back(1)):
+            run = db.session.scalar(select(StatementRun).where(StatementRun.month == month))
+            assert run.finished_at is not None and run.started_by.username == "cashier"
+            mine = [s for s in statements if s.month == month]
+            assert run.statements_made == len(mine) > 0
+            assert run.total_fen == sum(s.total_fen for s in mine)
+        assert len(statements) > 30
+        due = defaultdict(int)
+        for s in statements:
+            assert s.entries and s.total_fen == sum(e.amount_fen for e in s.entries)
+            for e in s.entries:
+                assert e.month <= s.month and e.reviewed_by.username == "supervisor"
+                assert e.reviewed_at <= s.created_at
+            left = billing.statement_due_fen(s)
+            due["paid" if left == 0 else "unpaid" if left == s.total_fen else "part"] += 1
+            for p in s.payments:
+                assert p.number and p.kind == PaymentKind.STATEMENT and p.at >= s.created_at
+        assert due["paid"] > due["part"] > 0 and due["unpaid"] > 0
+
+    def test_tenants_deposits_and_the_one_short_of_funds(self, db, seeded):
+        topups = self.payments(db, Payment.kind == PaymentKind.TOPUP)
+        assert len(topups) > 10 and all(p.number and p.deposit_fen > 0 for p in topups)
+        balances = db.session.execute(select(Payment.unit_id, func.sum(Payment.deposit_fen))
+                                      .group_by(Payment.unit_id)).all()
+        assert all(fen >= 0 for _, fen in balances)
+        waiting = list(db.session.scalars(select(Slip).where(
+            Slip.state.not_in(("settled", "on_account", "closed", "cancelled")))))
+        short = billing.shortfalls(waiting)
+        assert len({s.unit_id for s in waiting if s.id in short}) == 1  # exactly one tenant
+        slip = next(s for s in waiting if s.id in short)
+        assert slip.resident.kind == "tenant" and slip.pay_route == "deposit"
+        board = [s for lane in svc.board().lanes.values() for s in lane]
+        assert slip in board and billing.shortfalls(board) == {slip.id: short[slip.id]}
+        # one refund paid out with the manager's approval, one waiting for the manager
+        refunds = {r.state: r for r in db.session.scalars(select(DepositRefund))}
+        assert set(refunds) == {"paid", "pending"}
+        paid = refunds["paid"]
+        assert paid.decided_by.username == "manager" and paid.decided_at > paid.requested_at
+        voucher = db.session.scalar(select(Payment).where(Payment.refund_id == paid.id))
+        assert voucher.number and voucher.amount_fen == voucher.deposit_fen == -paid.amount_fen
+
+    def test_errands_prepaid_before_they_went_and_reconciled(self, db, seeded):
+        errands = list(db.session.scalars(select(Slip).where(Slip.errand.is_(True))))
+        assert len(errands) > 10
+        for slip in errands:
+            steps = svc.timeline(slip)
+            went = [e for e in steps if e.action == "dispatch"]
+            if not went:
+                continue
+            prepay = [p for p in self.payments(db, Payment.slip_id == slip.id)
+                      if p.kind == PaymentKind.ERRAND_PREPAY]
+            assert len(prepay) == 1 and prepay[0].at <= went[0].at, slip.number
+            assert prepay[0].amount_fen == slip.total_fen + slip.purchase_fen > 0
+            if slip.state in ("settled", "closed"):
+                assert billing.prepaid_fen(slip) == slip.total_fen + slip.purchase_spent_fen
+            if slip.state == "cancelled":  # the prepayment was given back
+                assert billing.prepaid_fen(slip) == 0 and prepay[0].void
+        change = self.payments(db, Payment.kind == PaymentKind.ERRAND_CHANGE)
+        collected = self.payments(db, Payment.kind == PaymentKind.ERRAND_BALANCE)
+        assert change and all(p.amount_fen < 0 and p.number for p in change)
+        assert collected and all(p.amount_fen > 0 and p.number for p in collected)
+
+    def test_the_cashiers_queue_at_first_login(self, db, seeded):
+        rows = billing.queue()
+        assert {r.why for r in rows} == {"pay", "deposit", "errand_prepay", "errand_return"}
+        deposits = [r for r in rows if r.why == "deposit"]
+        assert any(r.balance_fen < r.owed_fen for r in deposits)   # short: a top-up first
+        assert any(r.balance_fen >= r.owed_fen for r in deposits)  # drawn at once
+        today = svc.local_today()
+        assert all(local_day(r.slip.created_at) == today for r in rows) \
+            or utcnow().astimezone(svc.zone()).hour < 10  # early: since last night
+        assert billing.entries_to_review()  # and the supervisor has entries to review
+
+    def test_every_settled_slip_has_its_receipt_or_its_reviewed_entry(self, db, seeded):
+        for slip in db.session.scalars(select(Slip).where(
+                Slip.state.in_(("settled", "on_account", "closed")))):
+            paid = [p for p in self.payments(db, Payment.slip_id == slip.id)
+                    if p.kind != PaymentKind.REVERSAL and not p.void]
+            entries = [e for e in db.session.scalars(select(AccountEntry).where(
+                AccountEntry.slip_id == slip.id)) if not e.reversed]
+            if slip.errand:
+                assert paid, slip.number
+            elif slip.total_fen == 0:
+                assert not paid and not entries and slip.state == "closed"
+            elif slip.pay_route == "on_account":
+                assert not paid and len(entries) == 1 and entries[0].reviewed_at, slip.number
+                assert entries[0].amount_fen == slip.total_fen
+            else:
+                assert len(paid) == 1 and paid[0].amount_fen == slip.total_fen, slip.number
+                assert not entries
+
+    def test_day_reports_agree_with_the_payments_and_the_counts(self, db, seeded):
+        by_day = defaultdict(list)
+        for p in self.payments(db):
+            by_day[local_day(p.at)].append(p)
+        counts = list(db.session.scalars(select(CashCount).order_by(CashCount.day)))
+        assert len(counts) > 30 and all(c.cashier.username == "cashier" for c in counts)
+        differences = []
+        for day, moved in by_day.items():
+            report = billing.day_report(day)
+            assert [p.id for p in report.payments] == [p.id for p in moved]
+            assert report.total_fen == sum(p.amount_fen for p in moved if p.method != "deposit")
+            assert sum(report.by_method.values()) == sum(p.amount_fen for p in moved)
+            assert report.receipts == sum(1 for p in moved if p.number)
+            for cashier_id in report.counted:
+                differences.append(report.difference(cashier_id))
+        assert differences.count(0) == len(differences) - 1 and -500 in differences

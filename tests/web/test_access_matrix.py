@@ -21,7 +21,7 @@ from flask import url_for
 from app.domain.permissions import GRANTS, Perm
 from app.domain.roles import Role
 from app.extensions import db as _db
-from app.services import catalogue, reception, slips
+from app.services import billing, catalogue, reception, slips
 from app.web.guards import PUBLIC
 from tests import factories
 from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
@@ -45,8 +45,9 @@ def world(app, db):
     slip = factories.slip(target, unit_=unit, pl=approved, reception=entry)
     slips.dispatch(slip, supervisor, worker.id)
     photo = _files_on_disk(app, slip, worker)
+    money = _money(unit, resident, approved, target, supervisor, worker)
     db.session.commit()
-    return {
+    return {**money,
         "unit_id": unit.id, "resident_id": resident.id, "user_id": target.id,
         "number": approved.number, "item_id": draft.items[0].id,
         "building_id": unit.building_id, "category_id": draft.items[0].category_id,
@@ -54,6 +55,44 @@ def world(app, db):
         "version": slip.version, "photo_id": photo.id, "action": "cancel",
         "worker_id": worker.id, "approved_item_id": approved.items[0].id,
     }
+
+
+def _money(unit, resident, pl, clerk, supervisor, worker) -> dict:
+    """A paid slip and its receipt, a finished slip still owed, an owner's entry waiting for
+    review, this month's statement, a deposit refund waiting for the manager, a month-end run."""
+    cashier = factories.user("cashier", username="till")
+
+    def finished(**kw):
+        s = factories.slip(clerk, unit_=unit, pl=pl, **kw)
+        slips.dispatch(s, supervisor, worker.id)
+        slips.check_in(s, worker)
+        slips.confirm_fee(s, worker, {})
+        return s
+
+    def signed(s, route):
+        slips.complete(s, worker, slips.Acceptance("张伟", "signatures/x.png", True,
+                                                   pay_route=route))
+
+    paid = finished()
+    signed(paid, "pay_now")
+    payment = billing.take_payment(paid, cashier, "cash", billing.owed_fen(paid))
+    due = finished()
+    signed(due, "pay_now")
+    billed = finished(resident=resident)
+    signed(billed, "on_account")
+    billing.review_entry(billing.entries_to_review()[0], supervisor)
+    month = slips.local_today().strftime("%Y-%m")
+    run = billing.run_step(billing.start_month_end(month, cashier), cashier)
+    waiting = finished(resident=resident)
+    signed(waiting, "on_account")
+    billing.top_up(unit, cashier, "cash", 20000)
+    refund = billing.request_refund(unit, cashier, 5000, "租户搬走")
+    return {"receipt_number": payment.number, "due_slip_number": due.number,
+            "due_version": due.version, "account_entry_id": billing.entries_to_review()[0].id,
+            "unit_key": unit.search_key, "month": month, "day": slips.local_today().isoformat(),
+            "refund_id": refund.id, "refund_version": refund.version, "run_id": run.id,
+            "waiting_version": waiting.version,
+            "statement_id": billing.statement_of(unit, month).id}
 
 
 def _files_on_disk(app, slip, worker):
@@ -78,9 +117,16 @@ def _files_on_disk(app, slip, worker):
 # What each URL argument is built from (a key of `world`).
 ARGUMENTS = {"unit_id": "unit_id", "resident_id": "resident_id", "user_id": "user_id",
              "number": "number", "item_id": "item_id", "building_id": "building_id",
-             "entry_id": "entry_id", "photo_id": "photo_id", "action": "action"}
+             "entry_id": "entry_id", "photo_id": "photo_id", "action": "action",
+             "key": "unit_key", "unit": "unit_key", "month": "month", "day": "day",
+             "refund_id": "refund_id", "run_id": "run_id"}
 # Slip pages say <number> too: there it is the slip's number, not a price-list version.
 SLIP_PREFIXES = ("/slips/", "/field/jobs/", "/supervise/slips/")
+# Other pages whose <number> or <entry_id> means something else: (prefix, argument, world key).
+OVERRIDES = [("/cashier/slips/", "number", "due_slip_number"),
+             ("/cashier/receipts/", "number", "receipt_number"),
+             ("/receipts/", "number", "receipt_number"),
+             ("/supervise/accounts/", "entry_id", "account_entry_id")]
 
 
 def post_data(endpoint: str, w: dict) -> dict | None:
@@ -133,6 +179,28 @@ def post_data(endpoint: str, w: dict) -> dict | None:
         "supervise.approve_quote": {"version": w["version"]},
         "supervise.approve_price": {"version": w["version"]},
         "supervise.reject_price": {"version": w["version"], "note": "太贵"},
+        # money: each would record or change money if the guard let it through
+        "cashier.pay": {"version": w["due_version"], "request_key": "matrix-pay-0001",
+                        "amount": "30", "method": "cash", "payer_name": "张伟"},
+        "cashier.draw": {"version": w["due_version"], "request_key": "matrix-draw-0001"},
+        "cashier.prepay": {"version": w["due_version"], "request_key": "matrix-pre-0001",
+                           "amount": "30", "method": "cash"},
+        "cashier.top_up": {"topup-request_key": "matrix-top-0001", "topup-amount": "100",
+                           "topup-method": "cash", "topup-payer_name": "张伟"},
+        "cashier.refund_request": {"refund-amount": "10", "refund-reason": "搬走"},
+        "cashier.pay_refund": {f"payout{w['refund_id']}-request_key": "matrix-out-0001",
+                               f"payout{w['refund_id']}-method": "cash"},
+        "cashier.pay_statement": {f"st{w['statement_id']}-request_key": "matrix-st-0001",
+                                  f"st{w['statement_id']}-amount": "10",
+                                  f"st{w['statement_id']}-method": "cash"},
+        "cashier.void": {"request_key": "matrix-void-0001", "reason": "收错了"},
+        "cashier.count": {"counted": "25", "note": ""},
+        "cashier.month_end": {"month": w["month"]},
+        "cashier.month_step": {},
+        "supervise.review_entry": {"version": w["waiting_version"]},
+        "supervise.reverse_entry": {"note": "金额有误"},
+        "manage.refund_decide": {"version": w["refund_version"], "decision": "approve",
+                                 "note": ""},
     }
     return payloads.get(endpoint)
 
@@ -156,6 +224,9 @@ def build_url(app, rule, w) -> str | None:
     values = {a: w[ARGUMENTS[a]] for a in rule.arguments}
     if "number" in values and rule.rule.startswith(SLIP_PREFIXES):
         values["number"] = w["slip_number"]
+    for prefix, arg, key in OVERRIDES:
+        if arg in values and rule.rule.startswith(prefix):
+            values[arg] = w[key]
     with app.test_request_context():
         return url_for(rule.endpoint, **values)
 
