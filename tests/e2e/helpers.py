@@ -85,3 +85,33 @@ def ready(page: Page) -> None:
     soon as it is painted), so type only after this.
     """
     page.wait_for_load_state("load")
+
+
+# ---- shared by the multi-screen flows (tests/e2e/test_money_flow.py) -------------------------
+
+def mark_document(page: Page) -> None:
+    """Mark the loaded document: the mark survives htmx swaps, not a page load."""
+    page.evaluate("window.__sameDocument = true")
+
+
+def same_document(page: Page) -> bool:
+    """True while the page marked by `mark_document` has not been reloaded."""
+    return page.evaluate("window.__sameDocument === true")
+
+
+def sign_canvas(page: Page, scope: str = "#job") -> None:
+    """The resident signs on the glass: a wavy stroke of pointer moves across the canvas in
+    `scope`; returns once the pad holds the signature as a PNG data URL."""
+    canvas = page.locator(f"{scope} canvas.signature-canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    assert box is not None
+    x, y, w, h = box["x"], box["y"], box["width"], box["height"]
+    page.mouse.move(x + w * 0.15, y + h * 0.6)
+    page.mouse.down()
+    for i in range(1, 13):
+        page.mouse.move(x + w * (0.15 + 0.055 * i), y + h * (0.6 - 0.25 * (i % 2)), steps=3)
+    page.mouse.up()
+    expect(page.locator(f"{scope} .signature-pad.signed")).to_be_visible()
+    expect(page.locator(f"{scope} input.signature-data")).to_have_value(
+        re.compile(r"^data:image/png;base64,.{200,}"))

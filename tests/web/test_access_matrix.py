@@ -380,13 +380,13 @@ def test_a_multi_role_person_gets_the_union_of_their_roles(app, world, login_as)
 
 ODD = ["%00", "%EF%BF%BF", "'", "-1", "99999999999999999999", "%25", "a%0Ab"]
 QUERY_NAMES = ("q", "day", "state", "kind", "clerk", "page", "since", "v", "unit", "unit_id",
-               "add", "remove", "version", "photos")
+               "add", "remove", "version", "photos", "month")
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_odd_query_strings_and_slip_numbers_never_break_a_page(app, world, role):
     """NUL bytes, huge numbers, quotes and newlines in every query parameter the pages read
-    and in every slip number: a page, a 4xx or a redirect, never a 500 (also on PostgreSQL,
+    and in every slip number, receipt number, unit key, month and day: a page, a 4xx or a redirect, never a 500 (also on PostgreSQL,
     which refuses NUL in text)."""
     client = app.test_client()
     user = factories.user(role)
@@ -402,6 +402,11 @@ def test_odd_query_strings_and_slip_numbers_never_break_a_page(app, world, role)
         urls = [f"{url}?" + "&".join(f"{name}={odd}" for name in QUERY_NAMES) for odd in ODD]
         if "number" in rule.arguments and rule.rule.startswith(SLIP_PREFIXES):
             urls += [url.replace(world["slip_number"], odd) for odd in ODD]
+        # receipt numbers, unit keys, months and days in the path: the money pages
+        for arg, key in (("number", "receipt_number"), ("key", "unit_key"),
+                         ("unit", "unit_key"), ("month", "month"), ("day", "day")):
+            if arg in rule.arguments and str(world[key]) in url:
+                urls += [url.replace(str(world[key]), odd, 1) for odd in ODD]
         for odd_url in urls:
             for headers in ({}, {"HX-Request": "true"}):
                 resp, crash = fetch(client, "GET", odd_url, headers=headers)
