@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.domain.errors import Conflict, DomainError
@@ -95,7 +95,10 @@ def receipt(number: str) -> Payment | None:
     number = number.strip().upper()
     if not RECEIPT_NUMBER.fullmatch(number):
         return None
-    return db.session.scalar(select(Payment).where(Payment.number == number))
+    # a statement's receipt lists its entries and their slips: read them with it, not one by one
+    return db.session.scalar(select(Payment).where(Payment.number == number).options(
+        selectinload(Payment.statement).selectinload(Statement.entries)
+        .selectinload(AccountEntry.slip)))
 
 
 def _amount(fen: int | None, field_name: str = "amount") -> int:
@@ -170,11 +173,25 @@ def _live_payments(slip: Slip) -> list[Payment]:
     return [p for p in rows if p.kind != PaymentKind.REVERSAL and not p.void]
 
 
+ERRAND_KINDS = (PaymentKind.ERRAND_PREPAY, PaymentKind.ERRAND_BALANCE, PaymentKind.ERRAND_CHANGE)
+
+
 def prepaid_fen(slip: Slip) -> int:
     """What an errand's resident has paid so far, net of change given back."""
-    return sum(p.amount_fen for p in _live_payments(slip)
-               if p.kind in (PaymentKind.ERRAND_PREPAY, PaymentKind.ERRAND_BALANCE,
-                             PaymentKind.ERRAND_CHANGE))
+    return sum(p.amount_fen for p in _live_payments(slip) if p.kind in ERRAND_KINDS)
+
+
+def prepaid_by_slip(slip_ids: Iterable[int]) -> dict[int, int]:
+    """`prepaid_fen` for many errands in one query: slip id -> fen (absent: nothing paid)."""
+    ids = set(slip_ids)
+    if not ids:
+        return {}
+    reversal = aliased(Payment)
+    return dict(db.session.execute(
+        select(Payment.slip_id, func.sum(Payment.amount_fen))
+        .where(Payment.slip_id.in_(ids), Payment.kind.in_([k.value for k in ERRAND_KINDS]),
+               ~exists().where(reversal.reverses_id == Payment.id))
+        .group_by(Payment.slip_id)).all())
 
 
 def errand_prepayment_fen(slip: Slip) -> int:
@@ -182,17 +199,24 @@ def errand_prepayment_fen(slip: Slip) -> int:
     return slip.total_fen + slip.purchase_fen
 
 
-def owed_fen(slip: Slip) -> int:
+def errand_cost_fen(slip: Slip) -> int:
+    """What an errand came to: the fee plus what the purchases really cost (the purchase
+    money quoted, until the worker records what was spent)."""
+    spent = slip.purchase_spent_fen if slip.purchase_spent_fen is not None \
+        else slip.purchase_fen
+    return slip.total_fen + spent
+
+
+def owed_fen(slip: Slip, prepaid: int | None = None) -> int:
     """What the resident still owes on this slip (negative: change is due to them).
 
-    An errand owes its agreed fee plus what the purchases cost, less what was prepaid.
+    An errand owes its agreed fee plus what the purchases cost, less what was prepaid
+    (`prepaid`, when the caller already knows it, saves reading it again).
     """
     if slip.state in (State.SETTLED, State.ON_ACCOUNT, State.CLOSED, State.CANCELLED):
         return 0
     if slip.errand:
-        spent = slip.purchase_spent_fen if slip.purchase_spent_fen is not None \
-            else slip.purchase_fen
-        return slip.total_fen + spent - prepaid_fen(slip)
+        return errand_cost_fen(slip) - (prepaid_fen(slip) if prepaid is None else prepaid)
     return slip.total_fen
 
 
@@ -321,6 +345,13 @@ PREPAY_STATES = frozenset({State.REGISTERED, State.NOBODY_HOME})
 
 def needs_prepayment(slip: Slip) -> bool:
     return slip.errand and slip.state in PREPAY_STATES and prepaid_fen(slip) <= 0
+
+
+def not_prepaid(slips: Iterable[Slip]) -> set[int]:
+    """`needs_prepayment` for many slips in one query: the ids of errands still to prepay."""
+    waiting = [s for s in slips if s.errand and s.state in PREPAY_STATES]
+    paid = prepaid_by_slip(s.id for s in waiting)
+    return {s.id for s in waiting if paid.get(s.id, 0) <= 0}
 
 
 def prepay_errand(slip: Slip, cashier: User, method: str | Method, amount_fen: int | None, *,
@@ -622,6 +653,18 @@ def statement_due_fen(statement: Statement) -> int:
     return statement.total_fen - statement_paid_fen(statement)
 
 
+def statement_dues(statements: Iterable[Statement]) -> list[tuple[Statement, int]]:
+    """Each statement with what is still due on it (`statement_due_fen`), in one query."""
+    statements = list(statements)
+    if not statements:
+        return []
+    paid = dict(db.session.execute(
+        select(Payment.statement_id, func.sum(Payment.amount_fen))
+        .where(Payment.statement_id.in_({s.id for s in statements}))
+        .group_by(Payment.statement_id)).all())
+    return [(s, s.total_fen - (paid.get(s.id) or 0)) for s in statements]
+
+
 def statement_of(unit: Unit, month: str) -> Statement | None:
     return db.session.scalar(select(Statement).where(Statement.unit_id == unit.id,
                                                      Statement.month == month))
@@ -672,6 +715,17 @@ def _lock_deposit(unit: Unit) -> None:
 def deposit_balance(unit: Unit) -> int:
     return db.session.scalar(select(func.coalesce(func.sum(Payment.deposit_fen), 0))
                              .where(Payment.unit_id == unit.id)) or 0
+
+
+def deposit_balances(unit_ids: Iterable[int]) -> dict[int, int]:
+    """`deposit_balance` for many units in one query: unit id -> fen, for every id asked."""
+    ids = set(unit_ids)
+    if not ids:
+        return {}
+    held = dict(db.session.execute(
+        select(Payment.unit_id, func.sum(Payment.deposit_fen)).where(Payment.unit_id.in_(ids))
+        .group_by(Payment.unit_id)).all())
+    return {unit_id: held.get(unit_id) or 0 for unit_id in ids}
 
 
 def deposit_history(unit: Unit) -> list[Payment]:
@@ -772,8 +826,14 @@ def _flush_versioned(message) -> None:
         raise Conflict(message) from None
 
 
+_REFUND_PEOPLE = (selectinload(DepositRefund.requested_by),
+                  selectinload(DepositRefund.decided_by))
+
+
 def refunds(state: RefundState | None = None) -> list[DepositRefund]:
-    query = select(DepositRefund).order_by(DepositRefund.id.desc())
+    """The latest 200 refunds (of one state, when given), newest first, with who asked and
+    who decided."""
+    query = select(DepositRefund).options(*_REFUND_PEOPLE).order_by(DepositRefund.id.desc())
     if state is not None:
         query = query.where(DepositRefund.state == state.value)
     return list(db.session.scalars(query.limit(200)))
@@ -785,9 +845,7 @@ def shortfalls(slips: Iterable[Slip]) -> dict[int, int]:
     units = {s.unit_id for s in slips if s.pay_route == PayRoute.DEPOSIT}
     if not units:
         return {}
-    balances = dict(db.session.execute(
-        select(Payment.unit_id, func.sum(Payment.deposit_fen)).where(Payment.unit_id.in_(units))
-        .group_by(Payment.unit_id)).all())
+    balances = deposit_balances(units)
     waiting = [s.value for s in State if s not in (State.SETTLED, State.ON_ACCOUNT,
                                                    State.CLOSED, State.CANCELLED)]
     open_slips = db.session.scalars(select(Slip).where(
@@ -874,31 +932,38 @@ class QueueRow:
     owed_fen: int
     why: str            # "pay", "deposit", "errand_prepay", "errand_return"
     balance_fen: int | None = None   # the unit's deposit, for tenants
+    prepaid_fen: int = 0             # what an errand back had prepaid
 
 
-def queue() -> list[QueueRow]:
-    """Slips waiting at the till: finished and owed (paid now or from a deposit), errands to
-    prepay before dispatch and errands back to reconcile. Oldest first."""
+def queue(unit: Unit | None = None) -> list[QueueRow]:
+    """Slips waiting at the till (only `unit`'s, when given): finished and owed (paid now or
+    from a deposit), errands to prepay before dispatch and errands back to reconcile. Oldest
+    first. A fixed number of queries, however long the queue."""
+    mine = (Slip.unit_id == unit.id,) if unit is not None else ()
     finished = db.session.scalars(
         select(Slip).where(Slip.state.in_([s.value for s in UNSETTLED]),
-                           Slip.pay_route != PayRoute.ON_ACCOUNT.value)
+                           Slip.pay_route != PayRoute.ON_ACCOUNT.value, *mine)
         .order_by(Slip.completed_at, Slip.id)).unique().all()
     errands = db.session.scalars(
         select(Slip).where(Slip.errand.is_(True),
-                           Slip.state.in_([s.value for s in PREPAY_STATES]))
+                           Slip.state.in_([s.value for s in PREPAY_STATES]), *mine)
         .order_by(Slip.id)).unique().all()
+    prepaid = prepaid_by_slip([s.id for s in errands] + [s.id for s in finished if s.errand])
+    balances = deposit_balances(s.unit_id for s in finished
+                                if not s.errand and s.pay_route == PayRoute.DEPOSIT)
     rows: list[QueueRow] = []
     for s in errands:
-        if prepaid_fen(s) <= 0:
+        if prepaid.get(s.id, 0) <= 0:
             rows.append(QueueRow(s, errand_prepayment_fen(s), "errand_prepay"))
     for s in finished:
         if s.errand:
-            rows.append(QueueRow(s, owed_fen(s), "errand_return"))
+            paid = prepaid.get(s.id, 0)
+            rows.append(QueueRow(s, owed_fen(s, paid), "errand_return", prepaid_fen=paid))
             continue
         if s.total_fen <= 0:
             continue
         if s.pay_route == PayRoute.DEPOSIT:
-            rows.append(QueueRow(s, s.total_fen, "deposit", deposit_balance(s.unit)))
+            rows.append(QueueRow(s, s.total_fen, "deposit", balances[s.unit_id]))
         else:
             rows.append(QueueRow(s, s.total_fen, "pay"))
     return rows
@@ -1001,6 +1066,8 @@ class UnitAccount:
 
 
 def unit_account(unit: Unit) -> UnitAccount:
+    """Everything on a unit's account, for its page: a fixed number of queries, however long
+    its history."""
     entries = list(db.session.scalars(
         select(AccountEntry).where(AccountEntry.unit_id == unit.id)
         .options(selectinload(AccountEntry.slip), selectinload(AccountEntry.reversed_by))
@@ -1011,13 +1078,15 @@ def unit_account(unit: Unit) -> UnitAccount:
                                          .order_by(Statement.month.desc())))
     payments = list(db.session.scalars(
         select(Payment).where(Payment.unit_id == unit.id)
-        .options(selectinload(Payment.reversed_by)).order_by(Payment.id.desc()).limit(200)))
+        .options(selectinload(Payment.reversed_by), selectinload(Payment.slip))
+        .order_by(Payment.id.desc()).limit(200)))
     refund_rows = list(db.session.scalars(select(DepositRefund).where(
-        DepositRefund.unit_id == unit.id).order_by(DepositRefund.id.desc())))
-    owed = [r.slip for r in queue() if r.slip.unit_id == unit.id]
+        DepositRefund.unit_id == unit.id).options(*_REFUND_PEOPLE)
+        .order_by(DepositRefund.id.desc())))
+    owed = [r.slip for r in queue(unit)]
     return UnitAccount(unit, deposit_balance(unit), [p for p in payments if p.deposit_fen],
-                       entries, unbilled, [(s, statement_due_fen(s)) for s in statements],
-                       payments, refund_rows, owed)
+                       entries, unbilled, statement_dues(statements), payments, refund_rows,
+                       owed)
 
 
 def unit_by_key(key: str) -> Unit | None:
@@ -1033,6 +1102,15 @@ def reversals(limit: int = 200) -> list[Payment]:
     return list(db.session.scalars(
         select(Payment).where(Payment.kind == PaymentKind.REVERSAL.value)
         .options(selectinload(Payment.reverses)).order_by(Payment.id.desc()).limit(limit)))
+
+
+def correction_counts() -> dict[str, int]:
+    """How many refunds wait for the manager, receipts were voided and entries reversed."""
+    def count(model, *where) -> int:
+        return db.session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+    return {"refunds": count(DepositRefund, DepositRefund.state == RefundState.PENDING.value),
+            "voids": count(Payment, Payment.kind == PaymentKind.REVERSAL.value),
+            "entry_reversals": count(AccountEntry, AccountEntry.reverses_id.is_not(None))}
 
 
 def entry_reversals(limit: int = 200) -> list[AccountEntry]:

@@ -58,7 +58,7 @@ from app.services import billing, catalogue, live, slips
 from app.services import property as prop
 from app.web.forms import form_status, save_form
 from app.web.guards import require
-from app.web.render import page_or_partial
+from app.web.render import page_or_partial, wants_partial
 
 bp = Blueprint("cashier", __name__, url_prefix="/cashier")
 
@@ -94,20 +94,15 @@ def _queue(stamp: int | None = None, status: int = 200):
     if stamp is None:
         stamp = live.current()  # read first: a change while the queue is drawn shows next time
     rows = billing.queue()
-    errands = {r.slip.id: (billing.prepaid_fen(r.slip), _errand_cost(r.slip))
+    errands = {r.slip.id: (r.prepaid_fen, billing.errand_cost_fen(r.slip))
                for r in rows if r.why == "errand_return"}
     draws = {r.slip.id: DrawForm(formdata=None, version=r.slip.version)
              for r in rows if r.why == "deposit"}
+    page = {} if wants_partial() else {  # a live refresh redraws the queue alone
+        "to_pay_out": billing.refunds(RefundState.APPROVED), "today": slips.local_today(),
+        "price_list": catalogue.in_force()}
     return page_or_partial("cashier/home.html", "cashier/_queue.html", status, rows=rows,
-                           errands=errands, draws=draws, stamp=stamp,
-                           to_pay_out=billing.refunds(RefundState.APPROVED),
-                           today=slips.local_today(), price_list=catalogue.in_force())
-
-
-def _errand_cost(slip: Slip) -> int:
-    """What an errand came to: the fee plus what the purchases really cost."""
-    spent = slip.purchase_spent_fen if slip.purchase_spent_fen is not None else slip.purchase_fen
-    return slip.total_fen + spent
+                           errands=errands, draws=draws, stamp=stamp, **page)
 
 
 @bp.route("/")
@@ -171,7 +166,7 @@ def _panel(slip: Slip, form=None, *, kind: str | None = None, done: Payment | No
         "cashier/_panel.html" if htmx else "cashier/pay.html", slip=slip, form=form, kind=kind,
         done=done, settled=settled, draw=draw, balance=balance, alerts=alerts or [],
         owed=billing.owed_fen(slip), prepaid=billing.prepaid_fen(slip) if slip.errand else 0,
-        cost=_errand_cost(slip) if slip.errand else 0), status)
+        cost=billing.errand_cost_fen(slip) if slip.errand else 0), status)
     resp.headers["Vary"] = "HX-Request"
     if done is not None or settled:
         resp.headers["HX-Trigger"] = QUEUE_CHANGED
@@ -506,7 +501,7 @@ def _last_month() -> str:
 def _month_statements(month: str) -> list[tuple[Statement, int]]:
     rows = db.session.scalars(select(Statement).where(Statement.month == month)
                               .order_by(Statement.id)).all()
-    return [(s, billing.statement_due_fen(s)) for s in rows]
+    return billing.statement_dues(rows)
 
 
 def _recent_runs() -> list[StatementRun]:

@@ -47,12 +47,12 @@ def home():
 
 def _money_counts() -> dict:
     """The money that waits on the manager, and the corrections made, for the home page."""
+    counts = billing.correction_counts()
     out = {}
     if can(Perm.REFUND_APPROVE):
-        out["refunds"] = len(billing.refunds(RefundState.PENDING))
+        out["refunds"] = counts["refunds"]
     if can(Perm.MONEY_CORRECTIONS):
-        out["voids"] = len(billing.reversals())
-        out["entry_reversals"] = len(billing.entry_reversals())
+        out["voids"], out["entry_reversals"] = counts["voids"], counts["entry_reversals"]
     return out
 
 
@@ -200,7 +200,7 @@ def _refunds(status: int = 200, *, failed: tuple[int, RefundDecisionForm] | None
         stamp = live.current()
     rows = billing.refunds()
     pending = [r for r in rows if r.state == RefundState.PENDING]
-    balances = {r.unit_id: billing.deposit_balance(r.unit) for r in pending}
+    balances = billing.deposit_balances(r.unit_id for r in pending)
     return page_or_partial(
         "manage/refunds.html", "manage/_refunds.html", status, pending=pending,
         decided=[r for r in rows if r.state != RefundState.PENDING], balances=balances,

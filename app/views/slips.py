@@ -105,6 +105,8 @@ def _money(slip: Slip) -> dict:
     return {"route": ROUTE_LABELS.get(slip.pay_route, slip.pay_route),
             "owed_fen": billing.owed_fen(slip),
             "prepaid_fen": billing.prepaid_fen(slip) if slip.errand else None,
+            "to_prepay": billing.needs_prepayment(slip),
+            "prepayment_fen": billing.errand_prepayment_fen(slip),
             "payments": payments, "entries": entries, "kinds": KIND_LABELS,
             "methods": METHOD_LABELS}
 

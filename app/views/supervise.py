@@ -79,7 +79,7 @@ def _money_badges(on_board: list[Slip]) -> dict:
     """What the cards say about money before dispatch: a tenant's deposit that does not cover
     the unit's open slips (one query for the whole board), an errand not prepaid yet."""
     return {"short": billing.shortfalls(on_board),
-            "unpaid": {s.id for s in on_board if billing.needs_prepayment(s)}}
+            "unpaid": billing.not_prepaid(on_board)}
 
 
 def _messages(number: str, form: SlipActionForm) -> list[str]:
