@@ -10,7 +10,7 @@ PORT ?= 5000
 WORKERS ?= 2
 DEMO ?= 1
 
-.PHONY: install install-test system run test test-sqlite test-pg translations extract-messages bench bench-slips clean help
+.PHONY: install install-test system run test test-sqlite test-pg translations extract-messages bench bench-slips bench-money clean help
 
 help:
 	@echo "make run    - install what is missing, migrate, load the demo on first start, serve :$(PORT)"
@@ -74,12 +74,18 @@ translations: app/translations/zh/LC_MESSAGES/messages.mo
 bench: install
 	$(PY) scripts/bench.py
 	$(MAKE) --no-print-directory bench-slips
+	$(MAKE) --no-print-directory bench-money
 
 # The slip lifecycle under load (issue 3): gunicorn + wrk + Chromium, about 8 minutes.
 bench-slips: install-test
 	@command -v wrk >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq wrk >/dev/null; } \
 	  || { echo "wrk is missing: sudo apt-get install -y wrk"; exit 1; }
 	$(PY) scripts/bench_slips.py
+
+# Money (issue 4): payments, 20 tills at once, month end, money PDFs, the till's queue and unit
+# accounts with history; in-process on SQLite and a throwaway PostgreSQL, about 4 minutes.
+bench-money: install-test
+	$(PY) scripts/bench_money.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts
