@@ -841,11 +841,17 @@ def refunds(state: RefundState | None = None) -> list[DepositRefund]:
 
 def shortfalls(slips: Iterable[Slip]) -> dict[int, int]:
     """For tenants' slips drawn from a deposit: how much the deposit is short of covering the
-    unit's unsettled slips (shown before dispatch, so a top-up is asked for in time)."""
+    unit's unsettled slips (shown before dispatch, so a top-up is asked for in time). Money
+    promised to a refund that is waiting or approved is not there to draw on."""
     units = {s.unit_id for s in slips if s.pay_route == PayRoute.DEPOSIT}
     if not units:
         return {}
     balances = deposit_balances(units)
+    promised = dict(db.session.execute(
+        select(DepositRefund.unit_id, func.sum(DepositRefund.amount_fen))
+        .where(DepositRefund.unit_id.in_(units),
+               DepositRefund.state.in_([RefundState.PENDING.value, RefundState.APPROVED.value]))
+        .group_by(DepositRefund.unit_id)).all())
     waiting = [s.value for s in State if s not in (State.SETTLED, State.ON_ACCOUNT,
                                                    State.CLOSED, State.CANCELLED)]
     open_slips = db.session.scalars(select(Slip).where(
@@ -857,7 +863,8 @@ def shortfalls(slips: Iterable[Slip]) -> dict[int, int]:
     out = {}
     for s in slips:
         if s.pay_route == PayRoute.DEPOSIT and s.unit_id in units:
-            short = need[s.unit_id] - (balances.get(s.unit_id) or 0)
+            available = (balances.get(s.unit_id) or 0) - (promised.get(s.unit_id) or 0)
+            short = need[s.unit_id] - available
             if short > 0:
                 out[s.id] = short
     return out
@@ -889,6 +896,10 @@ def void(payment: Payment, cashier: User, reason: str, *,
     if payment.kind == PaymentKind.TOPUP and deposit_balance(payment.unit) < payment.amount_fen:
         raise DomainError(_l("The deposit has already been drawn on: this top-up can no "
                              "longer be voided."))
+    if payment.kind == PaymentKind.TOPUP and \
+            deposit_balance(payment.unit) - _pending_refunds_fen(payment.unit) < payment.amount_fen:
+        raise DomainError(_l("Part of this deposit is promised to a refund that waits for the "
+                             "manager or the till: this top-up can no longer be voided."))
     slip = payment.slip
     if payment.kind == PaymentKind.ERRAND_PREPAY and slip is not None \
             and slip.state not in PREPAY_STATES | {State.CANCELLED}:

@@ -824,6 +824,18 @@ def test_shortfalls_are_shown_before_dispatch(till):
     assert billing.shortfalls([first, second, owner, poor]) == {poor.id: 3000}
     billing.draw_from_deposit(till.finish(first), till.cashier)  # drawn: no longer waiting
     assert billing.shortfalls([second]) == {}
+    # money promised to a refund is not there to draw on: the slip is short again
+    billing.request_refund(unit, till.cashier, 2000, "Part of the deposit back")
+    assert billing.shortfalls([second]) == {second.id: 2000}  # holds 25, 20 promised, needs 25
+
+
+def test_a_top_up_promised_to_a_refund_cannot_be_voided(till):
+    unit = till.topped_up(3000)
+    topup = billing.deposit_history(unit)[0]
+    billing.request_refund(unit, till.cashier, 1000, "Moving out")
+    with refused(says="promised to a refund"):
+        billing.void(topup, till.cashier, "Typed the wrong unit")
+    assert not topup.void and billing.deposit_balance(unit) == 3000
 
 
 def test_a_refund_is_asked_approved_and_paid_out(till):
