@@ -10,11 +10,12 @@ PORT ?= 5000
 WORKERS ?= 2
 DEMO ?= 1
 
-.PHONY: install install-test system run test test-sqlite test-pg translations extract-messages bench bench-slips bench-money clean help
+.PHONY: install install-test system run test test-sqlite test-pg test-clock translations extract-messages bench bench-slips bench-money clean help
 
 help:
 	@echo "make run    - install what is missing, migrate, load the demo on first start, serve :$(PORT)"
 	@echo "make test   - the whole suite on SQLite, then again on a throwaway PostgreSQL"
+	@echo "make test-clock - unit, service, web and PDF tests at month ends, new year, 29 Feb, 2 years on"
 
 # ---- installation (idempotent: each step runs only when its inputs changed) ----
 
@@ -62,6 +63,12 @@ test-sqlite:
 test-pg:
 	@echo "== the suite on PostgreSQL (throwaway server) =="
 	PSD_TEST_PG=1 $(PY) -m pytest -q -p no:cacheprovider
+
+# The unit, service, web and PDF tests with the clock moved (time-machine) to the last day of next
+# month 23:50, the 1st of next month 00:05, 31 December 23:55, 29 February and two years ahead,
+# two runs at a time (see scripts/test_clock.py). Not part of `make test`.
+test-clock: install-test
+	$(PY) scripts/test_clock.py
 
 # ---- maintenance ----
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import getpass
 import sqlite3
-from datetime import datetime
+
 from pathlib import Path
 
 import click
@@ -12,6 +12,7 @@ from flask import current_app
 from app.domain.errors import DomainError
 from app.domain.roles import Role
 from app.extensions import db
+from app.services import clock
 
 
 def register_cli(app) -> None:
@@ -20,7 +21,7 @@ def register_cli(app) -> None:
     @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) if data exists.")
     def seed_demo(force: bool, if_empty: bool):
         """Load the demo property 阳光花园 (refuses a non-empty database without --force)."""
-        from app.services import demo
+        from app import demo
         if if_empty and not force and not demo.database_is_empty():
             click.echo("Database already holds data; demo not loaded again.")
             return
@@ -69,7 +70,7 @@ def register_cli(app) -> None:
             raise click.ClickException("Not SQLite: back up PostgreSQL with pg_dump.")
         source = Path(url.removeprefix("sqlite:///"))
         target = target or source.with_name(
-            f"backup-{datetime.now():%Y%m%d-%H%M%S}.sqlite3")
+            f"backup-{clock.local():%Y%m%d-%H%M%S}.sqlite3")
         with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
             src.backup(dst)
         click.echo(f"Backed up to {target}")
@@ -81,8 +82,8 @@ def print_demo_logins() -> None:
     from sqlalchemy import select
 
     from app.models import User
-    from app.services.demo import DEMO_PASSWORD
-    from app.services.demo_data import STAFF
+    from app.demo import DEMO_PASSWORD
+    from app.demo.data import STAFF
 
     users = {u.username: u for u in db.session.scalars(
         select(User).where(User.username.in_([s[0] for s in STAFF]), User.active.is_(True)))}

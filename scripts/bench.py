@@ -52,7 +52,7 @@ def main() -> None:
     app = create_app(Config)
     from flask_migrate import upgrade
 
-    from app.services import demo
+    from app import demo
     with app.app_context():
         upgrade()
         demo.seed()

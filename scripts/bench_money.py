@@ -16,7 +16,7 @@ the billing services where the service itself is what is measured or what makes 
    `start_month_end` + `run_step(batch=25)` + commit until finished; a second run (0 new
    statements, asserted); the finished run's page.
 3. PDFs, warm: a receipt (A5), a 100-entry statement (A4), the day's cash report with 200
-   payments (taken through `take_payment` under `history_clock`), over HTTP.
+   payments (taken through `take_payment` under `clock.at`), over HTTP.
 4. The cashier's queue `/cashier/` with about 30 rows waiting, with 1,000 and with 100,000
    historic payments (bulk, each with its closed slip).
 5. The unit account page `/cashier/units/<key>` for a unit with three years of history,
@@ -744,7 +744,7 @@ def time_pdf(app, sql: SqlCount, client, path: str, context_fn, template: str) -
 
 def day_with_payments(app, rng: random.Random, today: date, count: int) -> tuple[date, dict]:
     """A past day with no money yet; `count` payments on it through `take_payment` under
-    `history_clock`, three cashiers, five methods; two receipts voided; cash counted."""
+    `clock.at`, three cashiers, five methods; two receipts voided; cash counted."""
     from sqlalchemy import func, select
 
     from app.extensions import db
@@ -752,12 +752,12 @@ def day_with_payments(app, rng: random.Random, today: date, count: int) -> tuple
     from app.models.billing import Payment
     from app.models.slips import Slip
     from app.services import billing
-    from app.services import slips as slip_svc
+    from app.services import clock
 
     with app.app_context():
         day = today - timedelta(days=400)
         while True:
-            start, end = slip_svc._day_bounds(day)
+            start, end = clock.day_bounds(day)
             if not db.session.scalar(select(func.count()).select_from(Payment).where(
                     Payment.at >= start, Payment.at < end)):
                 break
@@ -772,7 +772,7 @@ def day_with_payments(app, rng: random.Random, today: date, count: int) -> tuple
         payments = []
         for k, (sid, _n, total) in enumerate(made):
             at = store.local(day, 9) + timedelta(seconds=k * 30000 // count)
-            with billing.history_clock(at):
+            with clock.at(at):
                 slip = db.session.get(Slip, sid)
                 p = billing.take_payment(slip, cashiers[k % len(cashiers)],
                                          rng.choice(METHODS + ("cash", "cash", "wechat")),
@@ -780,10 +780,10 @@ def day_with_payments(app, rng: random.Random, today: date, count: int) -> tuple
                 db.session.commit()
                 payments.append(p.number)
         for number in payments[5:7]:
-            with billing.history_clock(store.local(day, 18)):
+            with clock.at(store.local(day, 18)):
                 billing.void(billing.receipt(number), cashiers[0], "bench: keyed twice")
                 db.session.commit()
-        with billing.history_clock(store.local(day, 19)):
+        with clock.at(store.local(day, 19)):
             for c in cashiers:
                 billing.count_cash(day, c, 100_000)
         db.session.commit()
@@ -1177,8 +1177,8 @@ def run_backend(backend: str) -> dict:
         rng = random.Random(4)
         from flask_migrate import upgrade
 
-        from app.services import demo
-        from app.services.slips import local_today
+        from app import demo
+        from app.services.clock import local_today
         log(f"{backend}: migrate and seed the demo ...")
         t0 = time.perf_counter()
         with app.app_context():
@@ -1401,7 +1401,7 @@ def write_doc(res: dict) -> str:
                          f"{f0(sp['write_ms'])} ms | {f0(per)} ms |")
         share = max(d[k]["context_ms"] / d[k]["median"] for k in names)
         L += ["", (f"The day's {d['day_made']['payments']} payments (2 of them reversals of "
-              f"voided receipts) were taken through `take_payment` under `history_clock` by "
+              f"voided receipts) were taken through `take_payment` under `clock.at` by "
               f"{d['day_made']['cashiers']} cashiers on {d['day']}, and each cashier's cash "
               f"counted. The context is at most {share:.0%} of a render; the rest is "
               "WeasyPrint's."), ""]

@@ -5,6 +5,8 @@ The whole suite runs on SQLite by default and on a throwaway PostgreSQL with PSD
 from __future__ import annotations
 
 import os
+from contextlib import ExitStack
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,10 +17,50 @@ from sqlalchemy import text
 from app import create_app
 from app.config import TestConfig
 from app.extensions import db as _db
+from app.services import clock
 from tests import factories
 
 USE_PG = os.environ.get("PSD_TEST_PG") == "1"
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+ARTIFACTS = Path(os.environ.get("PSD_ARTIFACTS")
+                 or Path(__file__).resolve().parent.parent / "test-artifacts")
+# `make test-clock` sets this to an ISO moment (e.g. 2027-01-31T23:50:00+08:00): the whole
+# process's clock (datetime, time.time) is moved there by time-machine, and every test module
+# starts at that moment again, so a month's end or a new year's eve is really "now" for each.
+CLOCK_AT = os.environ.get("PSD_CLOCK_AT")
+
+
+def pytest_collection_modifyitems(config, items):
+    """With the clock moved, tests that need the real clock (marker `realtime`) are skipped."""
+    if not CLOCK_AT:
+        return
+    for item in items:
+        marker = item.get_closest_marker("realtime")
+        if marker is not None:
+            item.add_marker(pytest.mark.skip(reason=f"real clock needed: {marker.args[0]}"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _moved_clock():
+    """The system clock moved to PSD_CLOCK_AT for the whole run (nothing when it is unset)."""
+    if not CLOCK_AT:
+        yield None
+        return
+    import time_machine
+    moment = datetime.fromisoformat(CLOCK_AT)
+    if moment.tzinfo is None:
+        raise pytest.UsageError("PSD_CLOCK_AT needs a UTC offset, e.g. 2027-01-31T23:50:00+08:00")
+    with time_machine.travel(moment, tick=True) as traveller:
+        yield traveller, moment
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _each_module_starts_at_the_moved_clock(_moved_clock):
+    """Every test module begins at PSD_CLOCK_AT again (the clock runs on within a module, so a
+    signed cookie of a module-wide client is never younger than the clock that reads it)."""
+    if _moved_clock is not None:
+        traveller, moment = _moved_clock
+        traveller.move_to(moment, tick=True)
+    yield
 
 
 class CSRFClient(FlaskClient):
@@ -143,9 +185,44 @@ def login_as(app, db):
     return login
 
 
+class FixedClock:
+    """The app's clock held still for one test: `frozen.to(t)` moves it, `frozen.now` reads it."""
+
+    def __init__(self, start: datetime):
+        self._stack = ExitStack()
+        self.to(start)
+
+    def to(self, moment: datetime) -> datetime:
+        self._stack.close()
+        self._stack = ExitStack()
+        self._stack.enter_context(clock.at(moment))
+        return moment
+
+    def advance(self, **delta) -> datetime:
+        return self.to(self.now + timedelta(**delta))
+
+    @property
+    def now(self) -> datetime:
+        return clock.now()
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+@pytest.fixture
+def frozen(app):
+    """Fix "now" for the test at this moment (whatever the date: the suite passes on any).
+
+    Only this test's context sees it; threads a test starts fix their own with clock.at().
+    """
+    held = FixedClock(clock.now())
+    yield held
+    held.close()
+
+
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
 
 

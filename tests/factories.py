@@ -6,7 +6,7 @@ from datetime import date
 
 from app.extensions import db
 from app.models import Category, ListStatus, PriceItem, PriceList, User
-from app.services import accounts
+from app.services import accounts, clock
 from app.services import property as prop
 
 PASSWORD = "secret-pw"
@@ -39,14 +39,16 @@ def category(code: str = "plumbing", zh: str = "水电类", en: str = "Plumbing"
     return c
 
 
-def price_list(by: User, *, number: int = 1, effective: date = date(2026, 1, 1),
+def price_list(by: User, *, number: int = 1, effective: date | None = None,
                items=(("疏通下水", "Unclog a drain", "次", 3000, 3000, False, False),
                       ("换管", "Replace a pipe", "次", 1000, 100000, True, False),
                       ("换水暖件(水龙头)", "Replace a tap", "个", 1000, 3000, False, False),
                       ("公共部位报修", "Common-area repair", "次", 0, 0, False, True))) -> PriceList:
     """An approved version with the given items in one category."""
+    from tests.moments import past_list_date
     cat = category(code=f"cat{next(_seq)}")
-    pl = PriceList(status=ListStatus.APPROVED, number=number, effective_date=effective,
+    pl = PriceList(status=ListStatus.APPROVED, number=number,
+                   effective_date=effective or past_list_date(),
                    created_by=by, approved_by=by)
     for i, (zh, en, unit_, lo, hi, workload, free) in enumerate(items, start=1):
         pl.items.append(PriceItem(category_id=cat.id, code=f"P{number}{i:02d}", name_zh=zh,
@@ -60,7 +62,7 @@ def price_list(by: User, *, number: int = 1, effective: date = date(2026, 1, 1),
 def slip(clerk: User | None = None, *, unit_=None, lines=None, urgent: bool = False,
          free: bool = False, pl: PriceList | None = None, window=None, **kw):
     """An open slip quoted from `pl` (or a new approved list): one unclog-a-drain by default."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import timedelta
 
     from app.services import slips as svc
     clerk = clerk or user("clerk")
@@ -71,7 +73,7 @@ def slip(clerk: User | None = None, *, unit_=None, lines=None, urgent: bool = Fa
     if lines is None:
         lines = [svc.LineRequest(pl.items[0].id, 1, None)]
     if window is None:
-        start = datetime.now(timezone.utc) + timedelta(hours=1)
+        start = clock.now() + timedelta(hours=1)
         window = (start, start + timedelta(hours=2))
     req = svc.SlipRequest(unit=u, lines=lines, urgent=urgent, free=free,
                           window_start=window[0], window_end=window[1],

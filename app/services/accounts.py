@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -14,16 +14,13 @@ from app.domain.errors import DomainError
 from app.domain.roles import Role
 from app.extensions import db
 from app.models.users import User, UserRole
+from app.services import clock
 from app.services.audit import record
 
 # Workers type their password on a phone at the door; office accounts reach money and staff.
 MIN_PASSWORD_WORKER = 6
 MIN_PASSWORD_OFFICE = 8
 _DUMMY_HASH = generate_password_hash("not-a-password", method="scrypt")  # the office sets short PINs for workers; the manager's own should be longer
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def authenticate(username: str, password: str) -> User:
@@ -37,7 +34,7 @@ def authenticate(username: str, password: str) -> User:
     if user is None:
         check_password_hash(_DUMMY_HASH, password)  # same time as a real check: no enumeration
         raise wrong
-    now = _now()
+    now = clock.now()
     if user.locked_until and user.locked_until > now:
         minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
         raise DomainError(ngettext(

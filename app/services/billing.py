@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -28,7 +26,6 @@ from app.domain.money import MAX_FEN, format_yuan
 from app.domain.roles import Role
 from app.domain.slip_states import UNSETTLED, Action, State
 from app.extensions import db
-from app.models._types import utcnow
 from app.models.billing import (
     AccountEntry,
     CashCount,
@@ -44,30 +41,12 @@ from app.models.billing import (
 from app.models.property import Resident, ResidentKind, Unit
 from app.models.slips import Slip
 from app.models.users import User
-from app.services import live
+from app.services import clock, live
 from app.services.audit import record
 from app.services.numbering import next_in_series
-from app.services.slips import _append, _day_bounds, act, local_today, zone
+from app.services.slips import _append, act
 
 MONEY_METHODS = (Method.CASH, Method.WECHAT, Method.ALIPAY, Method.CARD, Method.BANK)
-
-# Writing history (the demo): money recorded "at" an earlier time, numbered in that month.
-_clock: ContextVar[datetime | None] = ContextVar("billing_clock", default=None)
-
-
-def _now() -> datetime:
-    return _clock.get() or utcnow()
-
-
-@contextmanager
-def history_clock(at: datetime) -> Iterator[None]:
-    """Record money as if at `at` (receipt numbers and months follow it). For the demo."""
-    token = _clock.set(at)
-    try:
-        yield
-    finally:
-        _clock.reset(token)
-
 
 def money(fen: int) -> str:
     return format_yuan(fen)
@@ -82,7 +61,7 @@ def _cashier(user: User) -> None:
 
 def receipt_number(when: datetime | None = None) -> str:
     """The next receipt number, RC{YYYYMM}-{NNNN}, in the property's month of `when`."""
-    month = (when or _now()).astimezone(zone()).strftime("%Y%m")
+    month = clock.month_of(when).replace("-", "")
     series = f"RC{month}"
     return f"{series}-{next_in_series(series):04d}"
 
@@ -144,7 +123,7 @@ def _record(kind: PaymentKind, method: Method, amount_fen: int, unit: Unit, cash
             refund: DepositRefund | None = None, deposit_fen: int = 0, payer_name: str = "",
             note: str = "", request_key: str | None = None, numbered: bool = True,
             reverses: Payment | None = None, at: datetime | None = None) -> Payment:
-    at = at or _now()
+    at = at or clock.now()
     payment = Payment(number=receipt_number(at) if numbered else None, kind=kind.value,
                       method=method.value, amount_fen=amount_fen, deposit_fen=deposit_fen,
                       unit=unit, slip=slip, statement=statement,
@@ -382,7 +361,7 @@ def prepay_errand(slip: Slip, cashier: User, method: str | Method, amount_fen: i
         raise DomainError(_l("That is more than the %(owed)s owed: give the reason in the "
                              "note.", owed=money(due)), "note")
     number = slip.number
-    slip.updated_at = _now()  # the slip's version check: one prepayment, however many tills
+    slip.updated_at = clock.now()  # the slip's version check: one prepayment, however many tills
     try:
         db.session.flush()
     except StaleDataError:
@@ -439,8 +418,8 @@ def after_completion(slip: Slip, user: User) -> None:
     """The resident signed: an owner on account gets an entry waiting for the review."""
     if slip.pay_route != PayRoute.ON_ACCOUNT or slip.total_fen <= 0:
         return
-    now = _now()
-    entry = AccountEntry(unit=slip.unit, slip=slip, month=now.astimezone(zone()).strftime("%Y-%m"),
+    now = clock.now()
+    entry = AccountEntry(unit=slip.unit, slip=slip, month=clock.month_of(now),
                          amount_fen=slip.total_fen, description=_describe(slip),
                          signed_name=slip.acceptance_name, created_by=user, created_at=now)
     db.session.add(entry)
@@ -489,7 +468,7 @@ def review_entry(entry: AccountEntry, supervisor: User, *,
         raise DomainError(_l("This entry was reversed."))
 
     def effect(s: Slip) -> dict:
-        entry.reviewed_by, entry.reviewed_at = supervisor, _now()
+        entry.reviewed_by, entry.reviewed_at = supervisor, clock.now()
         return {"entry": entry.id, "amount_fen": entry.amount_fen, "month": entry.month}
 
     act(entry.slip, Action.POST_TO_ACCOUNT, supervisor, expected_version=expected_version,
@@ -510,11 +489,11 @@ def reverse_entry(entry: AccountEntry, user: User, reason: str) -> AccountEntry:
     if entry.reversed:
         raise Conflict(_l("This entry was already reversed."))
     slip = entry.slip
-    now = _now()
+    now = clock.now()
     # An entry never reviewed is never billed: neither is its reversal (the pair stays as
     # history). A reviewed one may be on a statement already: its reversal goes on the next.
     reviewed = entry.reviewed_at is not None
-    undo = AccountEntry(unit=entry.unit, slip=slip, month=now.astimezone(zone()).strftime("%Y-%m"),
+    undo = AccountEntry(unit=entry.unit, slip=slip, month=clock.month_of(now),
                         amount_fen=-entry.amount_fen, description=entry.description,
                         signed_name="", created_by=user, created_at=now,
                         reviewed_by=user if reviewed else None,
@@ -544,7 +523,7 @@ def parse_month(text: str | None, *, field_name: str = "month") -> str:
     m = MONTH.fullmatch((text or "").strip())
     if not m or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 2000:
         raise DomainError(_l("Give the month as YYYY-MM."), field_name)
-    today = local_today()
+    today = clock.local_today()
     if (int(m.group(1)), int(m.group(2))) > (today.year, today.month):
         raise DomainError(_l("That month has not begun yet."), field_name)
     return m.group(0)
@@ -598,7 +577,7 @@ def run_step(run: StatementRun, cashier: User, batch: int = 25) -> StatementRun:
             run.statements_made += 1
             run.total_fen += made.total_fen
     if len(units) < batch:
-        run.finished_at = _now()
+        run.finished_at = clock.now()
         run.units_total = max(run.units_total, run.units_done)
         live.changed()
     db.session.flush()
@@ -788,7 +767,7 @@ def decide_refund(refund: DepositRefund, manager: User, approve: bool, note: str
     if not approve and not (note or "").strip():
         raise DomainError(_l("Give a reason."), "note")
     refund.state = (RefundState.APPROVED if approve else RefundState.REJECTED).value
-    refund.decided_by, refund.decided_at = manager, _now()
+    refund.decided_by, refund.decided_at = manager, clock.now()
     refund.decision_note = (note or "").strip()[:300]
     _flush_versioned(_l("Someone else decided this refund at the same moment."))
     record("deposit.refund_" + ("approve" if approve else "reject"), "deposit_refund",
@@ -921,7 +900,7 @@ def void(payment: Payment, cashier: User, reason: str, *,
         act(slip, Action.REVERSE, cashier, note=reason, effect=reversal)
     else:
         if slip is not None:  # the slip's version check: one void at a time
-            slip.updated_at = _now()
+            slip.updated_at = clock.now()
             _flush_versioned(_l("Someone else changed slip %(number)s at the same moment. "
                                 "Look at it again.", number=slip.number))
         if payment.statement is not None:
@@ -1005,7 +984,7 @@ def day_report(day: date) -> DayReport:
     """The day's money by method and by cashier, with expected against counted cash.
 
     Deposit draw-downs move no money and are listed apart (method `deposit`)."""
-    start, end = _day_bounds(day)
+    start, end = clock.day_bounds(day)
     payments = list(db.session.scalars(
         select(Payment).where(Payment.at >= start, Payment.at < end)
         .options(selectinload(Payment.reversed_by), selectinload(Payment.slip),
@@ -1039,7 +1018,7 @@ def parse_day(text: str | None, field_name: str = "day") -> date:
         day = date.fromisoformat((text or "").strip())
     except ValueError:
         raise DomainError(_l("Give the day as YYYY-MM-DD."), field_name) from None
-    if day > local_today() or day.year < 2000:
+    if day > clock.local_today() or day.year < 2000:
         raise DomainError(_l("That day has not come yet."), field_name)
     return day
 
@@ -1047,7 +1026,7 @@ def parse_day(text: str | None, field_name: str = "day") -> date:
 def count_cash(day: date, cashier: User, counted_fen: int | None, note: str = "") -> CashCount:
     """The cash in the drawer at the end of the day; a later count replaces it on the report."""
     _cashier(cashier)
-    if day > local_today():
+    if day > clock.local_today():
         raise DomainError(_l("That day has not come yet."), "day")
     if counted_fen is None or counted_fen < 0:
         raise DomainError(_l("Enter the cash counted (zero or more)."), "counted")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -14,6 +14,7 @@ from app.domain.pricing import UNITS_OF_CHARGE, Department, make_price
 from app.extensions import db
 from app.models.catalogue import Category, ListStatus, PriceItem, PriceList
 from app.models.users import User
+from app.services import clock
 from app.services.audit import changes, record, snapshot
 
 ITEM_FIELDS = ("code", "category_id", "name_zh", "name_en", "unit", "price_min_fen",
@@ -22,7 +23,7 @@ ITEM_FIELDS = ("code", "category_id", "name_zh", "name_en", "unit", "price_min_f
 
 def in_force(on: date | None = None) -> PriceList | None:
     """The approved version in force on a day (today by default): the newest already effective."""
-    on = on or _today()
+    on = on or clock.local_today()
     return db.session.scalar(
         select(PriceList).where(PriceList.status == ListStatus.APPROVED,
                                 PriceList.effective_date <= on)
@@ -43,13 +44,6 @@ def versions() -> list[PriceList]:
 def latest_approved() -> PriceList | None:
     return db.session.scalar(select(PriceList).where(PriceList.status == ListStatus.APPROVED)
                              .order_by(PriceList.number.desc()).limit(1))
-
-
-def _today() -> date:
-    from zoneinfo import ZoneInfo
-
-    from app.services.settings import property_settings
-    return datetime.now(ZoneInfo(property_settings().timezone)).date()
 
 
 def start_draft(actor: User) -> PriceList:
@@ -174,7 +168,7 @@ def approve(draft: PriceList, effective: date, actor: User, note: str = "") -> P
     _require_draft(draft)
     if not draft.items:
         raise DomainError(_l("An empty price list cannot be approved."))
-    if effective < _today():
+    if effective < clock.local_today():
         raise DomainError(_l("The effective date cannot be in the past."), "effective_date")
     latest = latest_approved()
     if latest is not None and latest.effective_date and effective < latest.effective_date:
@@ -188,7 +182,7 @@ def approve(draft: PriceList, effective: date, actor: User, note: str = "") -> P
             .where(PriceList.id == draft.id, PriceList.status == ListStatus.DRAFT)
             .values(status=ListStatus.APPROVED.value, draft_lock=None, number=number,
                     effective_date=effective, approved_by_id=actor.id,
-                    approved_at=datetime.now(timezone.utc), note=note.strip()[:500]))
+                    approved_at=clock.now(), note=note.strip()[:500]))
     except IntegrityError:  # another approval took this number at the same moment
         db.session.rollback()
         raise Conflict(_l("This draft was approved or discarded meanwhile."))

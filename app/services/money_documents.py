@@ -9,7 +9,6 @@ here: what the PDF says is what the database holds. No ORM object reaches a temp
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -20,9 +19,8 @@ from app.extensions import db
 from app.models.billing import AccountEntry, Method, Payment, PaymentKind, Statement
 from app.models.property import ResidentKind, Unit
 from app.models.slips import Slip
-from app.services import billing
+from app.services import billing, clock
 from app.services.pdf_context import office_header
-from app.services.settings import property_settings
 
 # How money moved, in both languages (the order is the cash report's columns).
 METHOD_NAMES = {
@@ -47,12 +45,8 @@ KIND_NAMES = {
 SLIP_NUMBERS_SHOWN = 6
 
 
-def _zone() -> ZoneInfo:
-    return ZoneInfo(property_settings().timezone)
-
-
 def _local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    return value.astimezone(_zone()).strftime(fmt) if value else ""
+    return clock.local(value).strftime(fmt) if value else ""
 
 
 def _yuan(fen: int | None) -> str:

@@ -14,10 +14,9 @@ from app.models._types import utcnow
 from app.models.property import Resident, Unit
 from app.models.reception import Channel, ContactKind, ReceptionEntry
 from app.models.users import User
-from app.services import live
+from app.services import clock, live
 from app.services.audit import record
 from app.services.paging import one_page
-from app.services.slips import _day_bounds
 
 CHANNEL_LABELS = {Channel.PHONE: _l("Phone"), Channel.WALK_IN: _l("Walk-in"),
                   Channel.OTHER: _l("Other")}
@@ -99,7 +98,7 @@ def search(f: LogFilter, page: int = 1, per_page: int = 50) -> tuple[list[Recept
     query = (select(ReceptionEntry).order_by(ReceptionEntry.id.desc())
              .options(selectinload(ReceptionEntry.slips)))
     if f.day:
-        start, end = _day_bounds(f.day)
+        start, end = clock.day_bounds(f.day)
         query = query.where(ReceptionEntry.at >= start, ReceptionEntry.at < end)
     if f.kind:
         query = query.where(ReceptionEntry.kind == f.kind)

@@ -7,7 +7,6 @@ English beside it. No ORM object reaches a template.
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import segno
 from flask import current_app, url_for
@@ -18,8 +17,8 @@ from app.domain.pricing import UNITS_OF_CHARGE, price_label
 from app.domain.slip_states import Action, State
 from app.extensions import db
 from app.models.slips import Slip, SlipEvent, SlipLine
+from app.services import clock
 from app.services.pdf_context import office_header
-from app.services.settings import property_settings
 
 # The two copies the worker takes: the office keeps the stub, the resident the second copy.
 COPIES = (("第一联（存根）", "Copy 1 (office stub)"), ("第二联（客户联）", "Copy 2 (customer)"))
@@ -44,12 +43,8 @@ def qr_svg(url: str) -> str:
     return segno.make(url, error="m").svg_inline(scale=3)
 
 
-def _zone() -> ZoneInfo:
-    return ZoneInfo(property_settings().timezone)
-
-
 def _local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    return value.astimezone(_zone()).strftime(fmt) if value else ""
+    return clock.local(value).strftime(fmt) if value else ""
 
 
 def window_text(start: datetime | None, end: datetime | None) -> str:

@@ -9,8 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -34,17 +33,15 @@ from app.domain.slip_states import (
     next_state,
 )
 from app.extensions import db
-from app.models._types import utcnow
 from app.models.catalogue import PriceItem, PriceList
 from app.models.property import Resident, Unit
 from app.models.reception import ReceptionEntry
 from app.models.slips import Slip, SlipEvent, SlipLine
 from app.models.users import User, UserRole
-from app.services import live
+from app.services import clock, live
 from app.services.audit import record
 from app.services.numbering import slip_number
 from app.services.paging import one_page
-from app.services.settings import property_settings
 
 MAX_QUANTITY = 999
 MAX_LINES = 30
@@ -52,14 +49,6 @@ MAX_LINES = 30
 
 def actor_of(user: User) -> Actor:
     return Actor(user.id, frozenset(Role(r) for r in user.roles))
-
-
-def zone() -> ZoneInfo:
-    return ZoneInfo(property_settings().timezone)
-
-
-def local_today() -> date:
-    return datetime.now(zone()).date()
 
 
 # ---- opening a slip ----------------------------------------------------------------------
@@ -130,13 +119,12 @@ def _check_window(start: datetime | None, end: datetime | None) -> None:
         raise DomainError(_l("The time window must end after it starts."), "window_end")
 
 
-def open_slip(req: SlipRequest, actor: User, price_list: PriceList | None, *,
-              now: datetime | None = None) -> Slip:
+def open_slip(req: SlipRequest, actor: User, price_list: PriceList | None) -> Slip:
     """Open a numbered slip quoted from the approved list in force. Raises DomainError.
 
     A free repair gets a slip too, at zero. The slip keeps the list version it was quoted
-    from; the reception entry it came from records it in its follow-up column. `now` is for
-    writing history (the demo): the slip is numbered in the month it was opened.
+    from; the reception entry it came from records it in its follow-up column. The slip is
+    numbered in the property's month of the clock's now.
     """
     if price_list is None:
         raise DomainError(_l("No approved price list is in force: a slip cannot be quoted."))
@@ -165,8 +153,8 @@ def open_slip(req: SlipRequest, actor: User, price_list: PriceList | None, *,
     if req.purchase_fen and not errand:
         raise DomainError(_l("Purchase money is only for errands (代办)."), "purchase")
     from app.services.billing import default_route  # billing builds on this module
-    now = now or utcnow()
-    month = now.astimezone(zone()).strftime("%Y%m")
+    now = clock.now()
+    month = clock.month_of(now).replace("-", "")
     slip = Slip(number=slip_number(month), unit=req.unit, resident=resident,
                 contact_name=(req.contact_name or (resident.name if resident else "")).strip(),
                 contact_phone=(req.contact_phone or (resident.phone if resident else "")).strip(),
@@ -232,7 +220,7 @@ def act(slip: Slip, action: Action | str, user: User, *, note: str = "",
     before, number = slip.state, slip.number  # a failed flush expires the slip: read first
     data = effect(slip) if effect else None
     slip.state = target.value
-    slip.updated_at = utcnow()
+    slip.updated_at = clock.now()
     try:
         db.session.flush()  # the version check: a second writer at the same moment fails here
     except StaleDataError:
@@ -309,7 +297,7 @@ def accept(slip: Slip, user: User, **kw) -> Slip:
 def check_in(slip: Slip, user: User, *, damage_note: str = "", **kw) -> Slip:
     """At the door: time stamped; damage seen before touching anything is noted."""
     def effect(s: Slip) -> dict:
-        s.checked_in_at = utcnow()
+        s.checked_in_at = clock.now()
         if damage_note.strip():
             s.damage_note = damage_note.strip()
         return {"damage": s.damage_note} if s.damage_note else {}
@@ -320,14 +308,14 @@ def nobody_home(slip: Slip, user: User, **kw) -> Slip:
     """Nobody answered: the attempt is kept, the SLA clock pauses, the slip goes back."""
     def effect(s: Slip) -> dict:
         s.nobody_home_count += 1
-        s.paused_since = utcnow()
+        s.paused_since = clock.now()
         return {"attempt": s.nobody_home_count}
     return act(slip, Action.NOBODY_HOME, user, effect=effect, **kw)
 
 
 def _resume_clock(s: Slip) -> None:
     """A new time was agreed after nobody was home: the clock runs again from it."""
-    now = utcnow()
+    now = clock.now()
     s.paused_since = None
     if s.urgent and s.window_end is None:
         s.due_at = now + timedelta(minutes=current_app.config["URGENT_RESPONSE_MINUTES"])
@@ -359,7 +347,7 @@ def approve_quote(slip: Slip, user: User, **kw) -> Slip:
 
 def _approve_lines(user: User) -> Callable[[Slip], dict]:
     def effect(s: Slip) -> dict:
-        now = utcnow()
+        now = clock.now()
         approved = []
         for line in s.lines:
             if line.needs_approval:
@@ -455,7 +443,7 @@ def complete(slip: Slip, user: User, acceptance: Acceptance, **kw) -> Slip:
         s.satisfied = acceptance.satisfied
         s.acceptance_remarks = acceptance.remarks.strip()
         s.materials = acceptance.materials.strip()
-        s.completed_at = utcnow()
+        s.completed_at = clock.now()
         s.pay_route = route.value
         if s.errand:
             s.purchase_spent_fen = spent
@@ -471,7 +459,7 @@ def complete(slip: Slip, user: User, acceptance: Acceptance, **kw) -> Slip:
 def hand_back(slip: Slip, user: User, **kw) -> Slip:
     """The worker brought the signed slip back to the desk (返单)."""
     def effect(s: Slip) -> dict:
-        s.handed_back_at = utcnow()
+        s.handed_back_at = clock.now()
         return {}
     act(slip, Action.HAND_BACK, user, effect=effect, **kw)
     from app.services.billing import close_if_nothing_owed
@@ -545,20 +533,15 @@ class Clock:
     minutes_left: int | None
 
 
-def clock(slip: Slip, now: datetime | None = None) -> Clock:
+def sla_clock(slip: Slip, now: datetime | None = None) -> Clock:
     """Running while the worker has not reached the door; paused while nobody is home."""
-    now = now or utcnow()
+    now = now or clock.now()
     if slip.state == State.NOBODY_HOME:
         return Clock(slip.due_at, True, False, None)
     if slip.state not in WAITING_RESPONSE or slip.due_at is None:
         return Clock(slip.due_at, False, False, None)
     left = int((slip.due_at - now).total_seconds() // 60)
     return Clock(slip.due_at, False, left < 0, left)
-
-
-def _day_bounds(day: date) -> tuple[datetime, datetime]:
-    tz = zone()
-    return datetime.combine(day, time(), tz), datetime.combine(day + timedelta(days=1), time(), tz)
 
 
 def _active_order():
@@ -586,7 +569,7 @@ def board(day: date | None = None) -> Board:
     Handed-back slips of the day stay off the board; finished ones show until handed back.
     Two queries however long the history: the state index keeps closed slips out of reach.
     """
-    day = day or local_today()
+    day = day or clock.local_today()
     slips = db.session.scalars(
         select(Slip).where(Slip.state.in_([s.value for s in BOARD_LANES]))
         .order_by(*_active_order())
@@ -595,7 +578,7 @@ def board(day: date | None = None) -> Board:
     for slip in slips:
         lanes[slip.state].append(slip)
     workers = active_workers()
-    start, end = _day_bounds(day)
+    start, end = clock.day_bounds(day)
     # Two parts, each on its own index (state; completed_at), so the count never walks the
     # history: slips on a worker's hands now, and slips they finished today.
     busy = [s.value for s in OPEN if s not in (State.COMPLETED, State.DISPUTED)]
@@ -606,7 +589,7 @@ def board(day: date | None = None) -> Board:
     ).subquery()
     load_rows = db.session.execute(
         select(held.c.worker_id, func.count()).group_by(held.c.worker_id)).all()
-    return Board(lanes, workers, {wid: n for wid, n in load_rows}, utcnow())
+    return Board(lanes, workers, {wid: n for wid, n in load_rows}, clock.now())
 
 
 def active_workers() -> list[User]:
@@ -625,8 +608,8 @@ def worker_jobs(worker: User, day: date | None = None) -> tuple[list[Slip], list
 
     Only slips assigned to this worker are ever returned.
     """
-    day = day or local_today()
-    start, end = _day_bounds(day)
+    day = day or clock.local_today()
+    start, end = clock.day_bounds(day)
     active = db.session.scalars(
         select(Slip).where(Slip.worker_id == worker.id,
                            Slip.state.in_([s.value for s in WORKER_ACTIVE]))
@@ -666,7 +649,7 @@ def search(f: SlipFilter, page: int = 1, per_page: int = 50) -> tuple[list[Slip]
     """The desk's slip list, newest first, and whether older ones follow."""
     query = select(Slip).order_by(Slip.id.desc())
     if f.day:
-        start, end = _day_bounds(f.day)
+        start, end = clock.day_bounds(f.day)
         query = query.where(Slip.created_at >= start, Slip.created_at < end)
     if f.state:
         query = query.where(Slip.state == f.state)

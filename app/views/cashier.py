@@ -54,7 +54,7 @@ from app.models.billing import (
     StatementRun,
 )
 from app.models.slips import Slip
-from app.services import billing, catalogue, live, slips
+from app.services import billing, catalogue, clock, live, slips
 from app.services import property as prop
 from app.web.forms import form_status, save_form
 from app.web.guards import require
@@ -99,7 +99,7 @@ def _queue(stamp: int | None = None, status: int = 200):
     draws = {r.slip.id: DrawForm(formdata=None, version=r.slip.version)
              for r in rows if r.why == "deposit"}
     page = {} if wants_partial() else {  # a live refresh redraws the queue alone
-        "to_pay_out": billing.refunds(RefundState.APPROVED), "today": slips.local_today(),
+        "to_pay_out": billing.refunds(RefundState.APPROVED), "today": clock.local_today(),
         "price_list": catalogue.in_force()}
     return page_or_partial("cashier/home.html", "cashier/_queue.html", status, rows=rows,
                            errands=errands, draws=draws, stamp=stamp, **page)
@@ -303,7 +303,7 @@ def _account(unit, status: int = 200, **failed):
         else:
             forms[name] = value
     return render_template("cashier/unit.html", unit=unit, account=account, forms=forms,
-                           today=slips.local_today()), status
+                           today=clock.local_today()), status
 
 
 @bp.route("/units/<key>")
@@ -445,7 +445,7 @@ def void(number: str):
 def today():
     """The cash report of today, or of the day picked (?day=YYYY-MM-DD)."""
     picked = request.args.get("day", "").strip()[:10]
-    return redirect(url_for("cashier.day", day=picked or slips.local_today().isoformat()))
+    return redirect(url_for("cashier.day", day=picked or clock.local_today().isoformat()))
 
 
 def _day_page(day: date, form: CashCountForm | None = None, status: int = 200):
@@ -455,9 +455,9 @@ def _day_page(day: date, form: CashCountForm | None = None, status: int = 200):
     drawn = [p for p in report.payments if p.method == Method.DEPOSIT]
     return render_template(
         "cashier/day.html", day=day, report=report, form=form, mine=mine, drawn=drawn,
-        drawn_fen=sum(p.amount_fen for p in drawn), today=slips.local_today(),
+        drawn_fen=sum(p.amount_fen for p in drawn), today=clock.local_today(),
         yesterday=day - timedelta(days=1),
-        tomorrow=day + timedelta(days=1) if day < slips.local_today() else None,
+        tomorrow=day + timedelta(days=1) if day < clock.local_today() else None,
         methods=[m for m in Method if m.value in report.by_method]), status
 
 
@@ -470,7 +470,7 @@ def day(day: str):
         when = billing.parse_day(day)
     except DomainError as err:
         return render_template("cashier/day_missing.html", message=err.message,
-                               today=slips.local_today()), 404
+                               today=clock.local_today()), 404
     return _day_page(when)
 
 
@@ -494,7 +494,7 @@ def count(day: str):
 # ---- month end --------------------------------------------------------------------------
 
 def _last_month() -> str:
-    first = slips.local_today().replace(day=1)
+    first = clock.local_today().replace(day=1)
     return (first - timedelta(days=1)).strftime("%Y-%m")
 
 
@@ -520,7 +520,7 @@ def month_end():
     if saved:
         return redirect(url_for("cashier.month_run", run_id=run.id), 303)
     return render_template("cashier/month_end.html", form=form, runs=_recent_runs(),
-                           this_month=slips.local_today().strftime("%Y-%m")), form_status(form)
+                           this_month=clock.local_today().strftime("%Y-%m")), form_status(form)
 
 
 def _run_or_404(run_id: int) -> StatementRun:

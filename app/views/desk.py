@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from flask import (
     Blueprint,
@@ -29,7 +29,7 @@ from app.forms.slips import SlipForm
 from app.models.catalogue import PriceItem, PriceList
 from app.models.property import Resident, Unit
 from app.models.reception import ContactKind, ReceptionEntry
-from app.services import catalogue, live, reception
+from app.services import catalogue, clock, live, reception
 from app.services import property as prop
 from app.services import slips as svc
 from app.services.overview import staff_with_role
@@ -81,7 +81,7 @@ def today():
 
 
 def _today_context() -> dict:
-    entries, has_more = reception.search(reception.LogFilter(day=svc.local_today()), 1,
+    entries, has_more = reception.search(reception.LogFilter(day=clock.local_today()), 1,
                                          TODAY_ROWS)
     return {"today_entries": entries, "today_more": has_more}
 
@@ -194,7 +194,7 @@ def _log_context(args) -> dict:
     filter_args = {"day": day.isoformat() if day else "", "kind": kind or None,
                    "clerk": clerk_id}
     return {"entries": entries, "has_more": has_more, "page": page, "day": day,
-            "kind": kind, "clerk_id": clerk_id, "today": svc.local_today(),
+            "kind": kind, "clerk_id": clerk_id, "today": clock.local_today(),
             "clerks": staff_with_role(Role.CLERK), "kinds": reception.KIND_LABELS,
             "channels": reception.CHANNEL_LABELS,
             "filter_args": {k: v for k, v in filter_args.items() if v is not None}}
@@ -203,7 +203,7 @@ def _log_context(args) -> dict:
 def _day_arg(args) -> date | None:
     """No `day`: today. An empty one: every day. A malformed one: today."""
     if "day" not in args:
-        return svc.local_today()
+        return clock.local_today()
     raw = args.get("day", "").strip()
     if not raw:
         return None
@@ -212,7 +212,7 @@ def _day_arg(args) -> date | None:
     except ValueError:
         day = None
     # Days the office could have worked on; year 1 or 9999 cannot even be turned into UTC.
-    return day if day is not None and EARLIEST_DAY <= day <= LATEST_DAY else svc.local_today()
+    return day if day is not None and EARLIEST_DAY <= day <= LATEST_DAY else clock.local_today()
 
 
 @bp.route("/contacts/<int:entry_id>")
@@ -422,7 +422,7 @@ def _item(price_list: PriceList | None, item_id: int | None) -> PriceItem | None
 def _slip_request(form: SlipForm, entry: ReceptionEntry,
                   price_list: PriceList | None) -> svc.SlipRequest:
     """The slip as open_slip takes it, from the contact and the form. Raises DomainError."""
-    start, end = form.window(svc.zone())
+    start, end = form.window(clock.zone())
     lines = []
     for entry_form in (e.form for e in form.lines.entries):
         item = _item(price_list, parse_int(entry_form.item_id.data))
@@ -448,7 +448,7 @@ def _prefill(form: SlipForm, entry: ReceptionEntry) -> None:
     form.contact_name.data = entry.caller_name or (entry.resident.name if entry.resident else "")
     form.contact_phone.data = entry.caller_phone or (entry.resident.phone if entry.resident
                                                      else "")
-    now = datetime.now(svc.zone())
+    now = clock.local()
     start = (now + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
     if start.hour >= 18 or start.date() != now.date():
         start = (now + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
@@ -483,7 +483,7 @@ def slips():
     filter_args = {"day": day.isoformat() if day else "", "state": state, "q": q or None}
     return page_or_partial("desk/slips.html", "desk/_slips.html", stamp=stamp, slips=found,
                            has_more=has_more, page=page, day=day, state=state, q=q,
-                           today=svc.local_today(), states=list(State),
+                           today=clock.local_today(), states=list(State),
                            filter_args={k: v for k, v in filter_args.items() if v is not None})
 
 

@@ -33,7 +33,7 @@ from app.forms.field import (
 )
 from app.models.billing import ROUTE_LABELS, PayRoute
 from app.models.slips import Slip
-from app.services import billing, catalogue, slips, uploads
+from app.services import billing, catalogue, clock, slips, uploads
 from app.web.filters import local_time, money
 from app.web.forms import form_status, save_form
 from app.web.guards import require
@@ -57,8 +57,8 @@ def home():
     """Today's jobs in order of urgency and time, then today's finished ones; live."""
     active, done = slips.worker_jobs(current_user)
     return page_or_partial("field/home.html", "field/_jobs.html", active=active, done=done,
-                           price_list=catalogue.in_force(), clock=slips.clock,
-                           today=slips.local_today().isoformat())
+                           price_list=catalogue.in_force(), clock=slips.sla_clock,
+                           today=clock.local_today().isoformat())
 
 
 @bp.route("/prices")
@@ -220,12 +220,12 @@ def _job_page(slip: Slip, *, door: bool = False, posted=None, photo_form=None, s
     refusal = last.note if last is not None and last.action == Action.REJECT_PRICE else ""
     return page_or_partial(
         "field/job.html", "field/_job.html", status, slip=slip, actions=actions, forms=forms,
-        posted=posted, door=door, clock=slips.clock(slip), refusal=refusal,
+        posted=posted, door=door, clock=slips.sla_clock(slip), refusal=refusal,
         photo_form=photo_form or PhotoForm(formdata=None), pay=pay, PayRoute=PayRoute,
         can_photo=slip.state in uploads.PHOTO_STATES, editable_price=editable_price,
         photo_max=current_app.config["PHOTO_MAX_BYTES"],
         photo_mb=f"{current_app.config['PHOTO_MAX_BYTES'] / 1048576:g}",
-        today=slips.local_today().isoformat())
+        today=clock.local_today().isoformat())
 
 
 def _pay_facts(slip: Slip) -> dict:

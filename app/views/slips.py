@@ -33,7 +33,7 @@ from app.models.billing import (
     Payment,
 )
 from app.models.slips import Slip, SlipPhoto
-from app.services import billing, live, slips
+from app.services import billing, clock, live, slips
 from app.services.pdf import render_document_html, render_pdf
 from app.services.slip_documents import card_context, slip_context
 from app.web.forms import save_form
@@ -75,7 +75,7 @@ def _page(slip: Slip, failed: tuple[Action, SlipPageForm] | None = None, status:
     message, and the refused form is redrawn on the slip's current version."""
     actions = slips.actions_for(slip, current_user)
     forms = {a: FORMS[a](formdata=None, prefix=a.value, version=slip.version,
-                         **({"today": slips.local_today()} if a == Action.RESCHEDULE else {}))
+                         **({"today": clock.local_today()} if a == Action.RESCHEDULE else {}))
              for a in PAGE_ACTIONS if a in actions}
     if failed is not None:
         action, form = failed
@@ -91,7 +91,7 @@ def _page(slip: Slip, failed: tuple[Action, SlipPageForm] | None = None, status:
         board_actions=board, field_actions=field, failed=failed,
         live=failed is None, stamp=stamp, fingerprint=_fingerprint(slip),
         events=slips.timeline(slip),
-        clock=slips.clock(slip), english=str(get_locale()) == "en",
+        clock=slips.sla_clock(slip), english=str(get_locale()) == "en",
         offer_card=slip.state in CARD_STATES, money=_money(slip))
 
 
@@ -126,7 +126,7 @@ def page(number: str):
 
 
 def _window(form: RescheduleForm) -> tuple[datetime, datetime]:
-    zone = slips.zone()
+    zone = clock.zone()
     return (datetime.combine(form.day.data, form.window_start.data, zone),
             datetime.combine(form.day.data, form.window_end.data, zone))
 
@@ -166,7 +166,7 @@ def act(number: str, action: str):
     """
     slip = _slip_or_404(number)
     action = Action(action)
-    extra = {"today": slips.local_today()} if action == Action.RESCHEDULE else {}
+    extra = {"today": clock.local_today()} if action == Action.RESCHEDULE else {}
     form = FORMS[action](prefix=action.value, **extra)
     conflict = []
 

@@ -19,7 +19,7 @@ from app.forms.dispatch import DispatchForm, RejectPriceForm, SlipActionForm
 from app.forms.money_review import ReverseEntryForm, ReviewEntryForm
 from app.models.billing import AccountEntry
 from app.models.slips import Slip
-from app.services import billing, live, slips
+from app.services import billing, clock, live, slips
 from app.web import screen_cache
 from app.web.forms import save_form
 from app.web.guards import can, require
@@ -58,7 +58,7 @@ def _board(status: int = 200, *, failed: tuple[str, SlipActionForm] | None = Non
     on_board = [slip for lane in board.lanes.values() for slip in lane]
     actions = {slip.number: [a for a in slips.actions_for(slip, current_user)
                              if a in BOARD_ACTIONS] for slip in on_board}
-    clocks = {slip.number: slips.clock(slip, board.now) for slip in on_board}
+    clocks = {slip.number: slips.sla_clock(slip, board.now) for slip in on_board}
     summary = {
         "tray": len(board.lanes[State.REGISTERED]) + len(board.lanes[State.NOBODY_HOME]),
         "urgent": sum(1 for s in on_board if s.urgent and s.state in WAITING_RESPONSE),
@@ -111,7 +111,7 @@ def _act(number: str, form: SlipActionForm, action: Callable[[Slip], object],
 
 def _local(value):
     """A time typed on the board, in the property's time zone, as an aware datetime."""
-    return value.replace(tzinfo=slips.zone()) if value is not None else None
+    return value.replace(tzinfo=clock.zone()) if value is not None else None
 
 
 @bp.route("/slips/<number>/dispatch", methods=["POST"])

@@ -2,31 +2,26 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from flask_babel import get_locale
 
 from app.domain.money import format_yuan
 from app.domain.pricing import DEPARTMENT_LABELS, UNITS_OF_CHARGE, price_label
-
-
-def _zone() -> ZoneInfo:
-    from app.services.settings import property_settings
-    return ZoneInfo(property_settings().timezone)
+from app.services import clock
 
 
 def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """A UTC datetime shown in the property's time zone."""
     if value is None:
         return ""
-    return value.astimezone(_zone()).strftime(fmt)
+    return clock.local(value).strftime(fmt)
 
 
 def day(value: date | datetime | None) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        value = value.astimezone(_zone()).date()
+        value = clock.local(value).date()
     return value.isoformat()
 
 

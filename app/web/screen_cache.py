@@ -9,13 +9,13 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from datetime import datetime, timezone
 
 from flask import Response, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
 from app.extensions import htmx
+from app.services import clock
 from app.web.guards import active_role
 
 MAX_ENTRIES = 128
@@ -34,7 +34,7 @@ def cacheable() -> bool:
 def key_for(screen: str, stamp: tuple) -> tuple:
     """What the drawn screen depends on besides the data behind the stamp."""
     partial = bool(htmx) and not htmx.boosted and not htmx.history_restore_request
-    minute = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+    minute = clock.now().replace(second=0, microsecond=0)
     return (screen, stamp, minute, partial, request.full_path, current_user.id,
             current_user.session_version, tuple(current_user.roles), active_role(),
             str(get_locale()), session.get("csrf_token"))
@@ -47,7 +47,7 @@ def get(key: tuple) -> Response | None:
             return None
         _entries.move_to_end(key)
     body, headers = hit
-    now = datetime.now(timezone.utc).isoformat().encode()
+    now = clock.now().isoformat().encode()
     body = _NOW.sub(lambda _m: b'data-now="' + now + b'"', body, count=1)
     return Response(body, status=200, headers=headers)
 

@@ -57,7 +57,7 @@ def live_app(pg_server, tmp_path_factory) -> Iterator[Flask]:
     """A second app with its own database: SQLite file, or the psd_e2e PostgreSQL database."""
     from flask_migrate import upgrade
 
-    from app.services import demo
+    from app import demo
 
     if pg_server is not None:
         url = pg_server.create_database("psd_e2e")

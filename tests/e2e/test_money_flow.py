@@ -27,7 +27,7 @@ from app.extensions import db
 from app.models import Resident, Unit, User
 from app.models.billing import AccountEntry, Payment, Statement
 from app.models.slips import Slip
-from app.services import billing, catalogue
+from app.services import billing, catalogue, clock
 from app.services import slips as svc
 from tests.e2e.helpers import (
     mark_document,
@@ -145,7 +145,7 @@ def _paid(live_app, number: str) -> Paid:
 
 def _this_month(live_app) -> str:
     """The property's current month, YYYY-MM (what <input type=month> takes)."""
-    return _with_app(live_app, lambda: svc.local_today().strftime("%Y-%m"))
+    return _with_app(live_app, lambda: clock.local_today().strftime("%Y-%m"))
 
 
 # ---- the screens --------------------------------------------------------------------------

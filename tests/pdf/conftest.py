@@ -51,7 +51,7 @@ def first_page_png(pdf: bytes, workdir: Path, target: Path) -> Path:
 def demo_client(app) -> Iterator:
     """A client signed in as the demo clerk on the seeded demo property; the tables are
     emptied afterwards, as the `db` fixture does, so other tests start from nothing."""
-    from app.services import demo
+    from app import demo
 
     missing = [t for t in TOOLS if shutil.which(t) is None]
     if missing:

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,9 +18,10 @@ from app.domain.money import capital_yuan, format_yuan
 from app.extensions import db as _db
 from app.models import ListStatus, PriceItem, PriceList
 from app.models.billing import AccountEntry, Payment
-from app.services import billing
+from app.services import billing, clock
 from app.services import slips as svc
 from tests import factories
+from tests.moments import past_list_date
 from tests.conftest import _wipe
 from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
 from tests.pdf.conftest import first_page_png, pdf_text
@@ -122,7 +123,7 @@ class Office:
         """The factory list's four repairs, and an errand (代办) item in its own category."""
         repairs = factories.price_list(self.clerk, number=9)
         errands = factories.category(code=svc.ERRAND_CATEGORY, zh="代办类", en="Errands")
-        pl = PriceList(status=ListStatus.APPROVED, number=10, effective_date=date(2026, 1, 1),
+        pl = PriceList(status=ListStatus.APPROVED, number=10, effective_date=past_list_date(),
                        created_by=self.clerk, approved_by=self.clerk)
         for i, item in enumerate(repairs.items):
             pl.items.append(PriceItem(category_id=item.category_id, code=f"R{i}",
@@ -207,7 +208,7 @@ def _build() -> World:
     statement = billing.statement_of(home, month)
     part = billing.pay_statement(statement, c, "card", 10000, payer_name="王芳")
 
-    billing.count_cash(svc.local_today(), c,
+    billing.count_cash(clock.local_today(), c,
                        _cash_of(c.id) - COUNTED_SHORT_FEN, "少五元")
     empty = factories.unit("8", 1, "0101")
     _db.session.commit()
@@ -215,7 +216,7 @@ def _build() -> World:
                  prepay=prepay.number, errand_slip=errand.number, change=change.number,
                  refund=refund.number, topup=topup.number, drawn=drawn.number,
                  on_statement=part.number, unit_key=home.search_key, unit_label=home.label,
-                 owner=owner.name, month=month, day=svc.local_today().isoformat(),
+                 owner=owner.name, month=month, day=clock.local_today().isoformat(),
                  empty_unit_key=empty.search_key)
 
 
@@ -315,7 +316,7 @@ def test_a_voided_receipt_says_void_with_the_reason_and_date(app, world, lang):
         p = _payment(world.voided)
         assert p.void
         total = format_yuan(p.amount_fen)
-        voided_on = p.reversed_by.at.astimezone(svc.zone()).strftime("%Y-%m-%d %H:%M")
+        voided_on = p.reversed_by.at.astimezone(clock.zone()).strftime("%Y-%m-%d %H:%M")
     assert "VOID" in text and "作废" in text
     assert VOID_REASON in text and voided_on in text
     assert world.voided in text and total in text  # the receipt keeps its number and amount
@@ -483,7 +484,7 @@ def test_the_cash_report_lists_every_receipt_with_the_voids(world, lang):
 def test_a_bad_or_future_day_is_not_found(app, world):
     client = _signed_in(app, "money-cashier")
     with app.app_context():
-        tomorrow = (svc.local_today() + timedelta(days=1)).isoformat()
+        tomorrow = (clock.local_today() + timedelta(days=1)).isoformat()
     for day in (tomorrow, "2026-02-30", "yesterday", "1999-12-31"):
         assert client.get(f"/reports/cashier/{day}.pdf").status_code == 404, day
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from app.services import demo_data
+from app.demo import data as demo_data
 from app.services.pdf import harfbuzz_subset_available
 from tests.pdf.conftest import first_page_png
 

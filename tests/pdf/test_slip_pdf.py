@@ -20,6 +20,7 @@ import pytest
 from app.extensions import db as _db
 from app.services import slips as svc
 from tests import factories
+from app.services import clock
 from tests.conftest import _wipe
 from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
 from tests.pdf.conftest import first_page_png, pdf_text
@@ -98,7 +99,7 @@ def world(app, tmp_path_factory) -> Iterator[World]:
         lines = [svc.LineRequest(pl.items[i].id, q, p) for i, q, p in LINES]
         # Tomorrow 10:00–12:00 in the property's zone: a window inside one day whatever the
         # hour the suite runs (a window crossing midnight prints its end with a date).
-        tomorrow = datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=1)
+        tomorrow = clock.local_today() + timedelta(days=1)
         start = datetime.combine(tomorrow, clock_time(10, 0), ZoneInfo("Asia/Shanghai"))
         slip = factories.slip(clerk, unit_=unit, lines=lines, urgent=True, resident=resident,
                               window=(start, start + timedelta(hours=2)),

@@ -1,14 +1,14 @@
 """Staff accounts: creating them, signing in with throttling, the manager's administration."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from app.domain.errors import DomainError
 from app.models import User
-from app.services import accounts
+from app.services import accounts, clock
 from tests import factories
 from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast accounts)
 
@@ -82,13 +82,13 @@ def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(app, db, alic
     for _ in range(4):
         refused(lambda: accounts.authenticate("alice", "nope"), "password", "Wrong username")
     refused(lambda: accounts.authenticate("alice", "nope"), "password", "15 minutes")
-    remaining = alice.locked_until - datetime.now(timezone.utc)
+    remaining = alice.locked_until - clock.now()
     assert timedelta(minutes=14) < remaining <= timedelta(minutes=15)
     refused(lambda: accounts.authenticate("alice", factories.PASSWORD), "password", "locked")
 
 
 def test_the_lock_ends_by_itself(db, alice):
-    alice.locked_until = datetime.now(timezone.utc) - timedelta(seconds=1)
+    alice.locked_until = clock.now() - timedelta(seconds=1)
     assert accounts.authenticate("alice", factories.PASSWORD) is alice
     assert alice.locked_until is None and alice.failed_logins == 0
 
@@ -150,7 +150,7 @@ def test_update_user_refuses_an_empty_name_or_no_roles(db):
 
 def test_reset_password_ends_sessions_and_unlocks(db, alice):
     version = alice.session_version
-    alice.locked_until = datetime.now(timezone.utc) + timedelta(minutes=10)
+    alice.locked_until = clock.now() + timedelta(minutes=10)
     accounts.reset_password(alice, "new-pass-1")
     assert alice.session_version == version + 1
     assert alice.locked_until is None

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 from contextlib import contextmanager
-from datetime import date
 
 import pytest
 from flask_login import login_user
@@ -11,11 +10,12 @@ from sqlalchemy import select
 
 from app.models import AuditEvent
 from app.models.audit import AuditTamper
-from app.services import accounts
+from app.services import accounts, clock
 from app.services import catalogue as cat
 from app.services import property as prop
 from app.services.settings import update_settings
 from tests import factories
+from tests.moments import past_list_date
 from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast accounts)
 
 
@@ -107,7 +107,7 @@ def test_property_changes_are_recorded(app, db, boss):
 
 
 def test_price_list_changes_are_recorded(app, db, boss):
-    v1 = factories.price_list(boss, number=1, effective=date(2026, 1, 1))
+    v1 = factories.price_list(boss, number=1, effective=past_list_date())
     db.session.commit()
     with acting_as(app, boss):
         category = cat.add_category("doors", "门窗类", "Doors")
@@ -121,7 +121,7 @@ def test_price_list_changes_are_recorded(app, db, boss):
             price_min_fen=1500, price_max_fen=5000, by_workload=False, free=False,
             department="repair"))
         cat.remove_item(next(i for i in draft.items if i.name_zh == "换管"))
-        cat.approve(draft, cat._today(), boss)
+        cat.approve(draft, clock.local_today(), boss)
 
     assert last(db, "category.create").entity_id == category.id
     assert last(db, "pricelist.draft").entity_id == draft.id
@@ -149,10 +149,10 @@ def test_settings_changes_are_recorded(app, db, boss):
 
 def test_work_done_outside_a_request_names_the_person_it_was_done_for(db, boss):
     """CLI tasks and the demo loader pass the actor explicitly; the trail must show them."""
-    factories.price_list(boss, number=1, effective=date(2026, 1, 1))
+    factories.price_list(boss, number=1, effective=past_list_date())
     supervisor = factories.user("supervisor", username="zhao")
     draft = cat.start_draft(supervisor)
-    cat.approve(draft, cat._today(), boss)
+    cat.approve(draft, clock.local_today(), boss)
     accounts.update_user(supervisor, full_name="赵强", phone="", roles=["supervisor", "worker"],
                          acting=boss)
     accounts.set_active(supervisor, False, acting=boss)

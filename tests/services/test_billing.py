@@ -14,7 +14,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
 import pytest
@@ -44,11 +44,11 @@ from app.models import (
     Unit,
     User,
 )
-from app.models._types import utcnow
 from app.models.billing import Method, MoneyTamper, PaymentKind, PayRoute, RefundState
-from app.services import billing
+from app.services import billing, clock
 from app.services import slips as svc
 from tests import factories
+from tests.moments import at, month_ahead, next_month_starts, past_list_date, yyyymm
 from tests.conftest import make_config
 from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast accounts)
 
@@ -65,7 +65,7 @@ def _price_list(by: User) -> PriceList:
     errands = Category(code=svc.ERRAND_CATEGORY, name_zh="代办", name_en="Errands", sort=2)
     _db.session.add_all([repair, errands])
     _db.session.flush()
-    pl = PriceList(status=ListStatus.APPROVED, number=1, effective_date=date(2026, 1, 1),
+    pl = PriceList(status=ListStatus.APPROVED, number=1, effective_date=past_list_date(),
                    created_by=by, approved_by=by)
     rows = [(repair, "疏通下水", "Unclog a drain", "次", 3000, 3000, False),
             (repair, "换水暖件(水龙头)", "Replace a tap", "个", 1000, 3000, False),
@@ -108,7 +108,7 @@ class Till:
     def open(self, *lines: svc.LineRequest, kind: str | None = None, unit: Unit | None = None,
              purchase_fen: int = 0, free: bool = False) -> Slip:
         unit = unit or self.unit()
-        start = utcnow() + timedelta(hours=1)
+        start = clock.now() + timedelta(hours=1)
         req = svc.SlipRequest(unit=unit, resident=self.resident(unit, kind) if kind else None,
                               lines=list(lines) or [svc.LineRequest(self.item(DRAIN))],
                               contact_name="张伟", contact_phone="13800001111",
@@ -152,7 +152,7 @@ class Till:
         """An owner's finished slip on the monthly account, as if completed at `at`."""
         lines = [svc.LineRequest(self.item(TAP), 1, tap)] if tap else []
         slip = self.go(self.open(*lines, kind="owner", unit=unit))
-        with billing.history_clock(at or utcnow()):
+        with clock.at(at or clock.now()):
             self.sign(slip)
             if reviewed:
                 self.review(slip)
@@ -184,16 +184,13 @@ def english(err: pytest.ExceptionInfo) -> str:
 
 
 def month_of(when: datetime | None = None) -> str:
-    return (when or utcnow()).astimezone(svc.zone()).strftime("%Y%m")
+    return yyyymm(when or clock.now())
 
 
 def months_back(n: int) -> tuple[str, datetime]:
     """The month n months before this one ('2026-09') and a moment on its 10th."""
-    today = svc.local_today()
-    y, m = today.year, today.month - n
-    while m < 1:
-        y, m = y - 1, m + 12
-    return f"{y}-{m:02d}", datetime(y, m, 10, 4, tzinfo=UTC)
+    first = month_ahead(-n)
+    return first.strftime("%Y-%m"), at(first.replace(day=10), 12)
 
 
 def _money_rows() -> tuple:
@@ -290,7 +287,7 @@ def test_on_account_makes_one_entry_for_review_and_the_review_posts_it(till):
     assert count(AccountEntry) == 1
     assert (entry.amount_fen, entry.signed_name, entry.reviewed_at, entry.statement_id) == (
         3000, "张伟", None, None)
-    assert entry.month == svc.local_today().strftime("%Y-%m") and "疏通下水×1" in entry.description
+    assert entry.month == clock.local_today().strftime("%Y-%m") and "疏通下水×1" in entry.description
     assert billing.entries_to_review() == [entry]
     assert slip not in [r.slip for r in billing.queue()]   # not the cashier's to collect
     billing.review_entry(entry, till.sup)
@@ -354,13 +351,17 @@ def test_receipt_numbers_run_on_in_the_propertys_month(till):
     assert numbers == [f"RC{month}-{n:04d}" for n in range(2, 6)]  # 0001 was the first top-up
     assert billing.receipt(numbers[1]).slip == slips[1]
     assert billing.receipt(numbers[1].lower() + " ") == billing.receipt(numbers[1])
-    # the month is the property's (Asia/Shanghai): 30 Nov 16:00 UTC is already December there
-    with billing.history_clock(datetime(2026, 11, 30, 15, 59, tzinfo=UTC)):
+    # the month is the property's (Asia/Shanghai): at midnight there, when a month begins,
+    # UTC is still in the month before. Next month's boundary: no receipt is numbered there yet.
+    month = month_ahead(1)
+    midnight = next_month_starts(month)
+    assert midnight.astimezone(UTC).month == month.month
+    with clock.at(midnight - timedelta(minutes=1)):
         late = billing.top_up(unit, till.cashier, "cash", 100)
-    with billing.history_clock(datetime(2026, 11, 30, 16, 0, tzinfo=UTC)):
+    with clock.at(midnight):
         early = billing.top_up(unit, till.cashier, "cash", 100)
-    assert early.number == "RC202612-0001"
-    assert RECEIPT.fullmatch(late.number).group(1) == "202611"
+    assert early.number == f"RC{yyyymm(clock.add_months(month, 1))}-0001"
+    assert late.number == f"RC{yyyymm(month)}-0001"
 
 
 @pytest.mark.parametrize("text", ["", "RC", "RC202611", "RC202611-1", "RC2026-0001",
@@ -443,7 +444,7 @@ def test_only_the_cashier_records_money(till, role):
                  lambda: billing.start_month_end(month, someone),
                  lambda: billing.prepay_errand(errand, someone, "cash", 7000),
                  lambda: billing.request_refund(unit, someone, 1000, "Moving out"),
-                 lambda: billing.count_cash(svc.local_today(), someone, 1000)):
+                 lambda: billing.count_cash(clock.local_today(), someone, 1000)):
         with refused(says="Only the cashier"):
             call()
     assert slip.state == State.COMPLETED and not paid.void
@@ -467,7 +468,7 @@ def test_a_malformed_month_is_refused(till, text):
 
 
 def test_a_month_that_has_not_begun_is_refused(till):
-    today = svc.local_today()
+    today = clock.local_today()
     nxt = f"{today.year + (today.month == 12)}-{today.month % 12 + 1:02d}"
     for month in (nxt, f"{today.year + 1}-{today.month:02d}"):
         with refused("month", says="has not begun"):
@@ -506,7 +507,7 @@ def test_a_payment_is_never_changed_or_deleted(till, what):
     change = {"amount": lambda: setattr(payment, "amount_fen", 1),
               "number": lambda: setattr(payment, "number", "RC209912-0001"),
               "method": lambda: setattr(payment, "method", "card"),
-              "at": lambda: setattr(payment, "at", utcnow() - timedelta(days=3)),
+              "at": lambda: setattr(payment, "at", clock.now() - timedelta(days=3)),
               "delete": lambda: _db.session.delete(payment)}[what]
     _flush_refused(change)
     stored = _db.session.get(Payment, payment.id)
@@ -515,14 +516,14 @@ def test_a_payment_is_never_changed_or_deleted(till, what):
 
 @pytest.mark.parametrize("what", ["counted", "delete"])
 def test_a_cash_count_is_never_changed_or_deleted(till, what):
-    counted = billing.count_cash(svc.local_today(), till.cashier, 12000)
+    counted = billing.count_cash(clock.local_today(), till.cashier, 12000)
     _db.session.commit()
     _flush_refused({"counted": lambda: setattr(counted, "counted_fen", 0),
                     "delete": lambda: _db.session.delete(counted)}[what])
     assert _db.session.get(CashCount, counted.id).counted_fen == 12000
     # a second count is a new row; the report shows the latest
-    billing.count_cash(svc.local_today(), till.cashier, 11000, "Recounted")
-    report = billing.day_report(svc.local_today())
+    billing.count_cash(clock.local_today(), till.cashier, 11000, "Recounted")
+    report = billing.day_report(clock.local_today())
     assert report.counted[till.cashier.id].counted_fen == 11000 and count(CashCount) == 2
 
 
@@ -542,7 +543,7 @@ def test_an_account_entrys_stamps_are_written_once_and_nothing_else_changes(till
     assert entry.statement_id is not None and entry.reviewed_at is not None
     change = {"amount": lambda: setattr(entry, "amount_fen", 1),
               "month": lambda: setattr(entry, "month", "2020-01"),
-              "reviewed_at": lambda: setattr(entry, "reviewed_at", utcnow()),
+              "reviewed_at": lambda: setattr(entry, "reviewed_at", clock.now()),
               "reviewed_by_id": lambda: setattr(entry, "reviewed_by_id", other.id),
               "statement_id": lambda: setattr(entry, "statement_id", second.id),
               "delete": lambda: _db.session.delete(entry)}[what]
@@ -1072,11 +1073,11 @@ def test_a_statement_is_paid_in_part_then_in_full(till):
 # ---- the day's cash report -----------------------------------------------------------------
 
 def test_the_day_report_adds_up_by_method_and_by_cashier(till):
-    today = svc.local_today()
+    today = clock.local_today()
     yesterday_at = datetime.combine(today - timedelta(days=1), datetime.min.time(),
-                                    svc.zone()).replace(hour=15)
+                                    clock.zone()).replace(hour=15)
     other = factories.user("cashier")
-    with billing.history_clock(yesterday_at):
+    with clock.at(yesterday_at):
         old = till.pay(till.finish(till.open()))              # 30 cash yesterday
     unit = till.topped_up(10000)                                # 100 cash by till.cashier
     billing.top_up(unit, other, "wechat", 2000)                 # 20 WeChat by the other
@@ -1112,7 +1113,7 @@ def test_the_day_report_adds_up_by_method_and_by_cashier(till):
 
 
 def test_a_day_is_given_as_a_day_that_has_begun(till):
-    today = svc.local_today()
+    today = clock.local_today()
     assert billing.parse_day(today.isoformat()) == today
     for typed in ("", "2026-02-30", "yesterday", "22/11/2026", None):
         with pytest.raises(DomainError) as err:
@@ -1243,7 +1244,7 @@ def test_twenty_payments_at_once_get_twenty_consecutive_receipt_numbers(
     assert sorted(db.session.scalars(select(Payment.number))) == [
         f"RC{month}-{n:04d}" for n in range(1, already + PARALLEL + 1)]
     assert count(Slip, Slip.state == State.SETTLED.value) == PARALLEL
-    assert billing.day_report(svc.local_today()).total_fen == PARALLEL * 3000 + already * 1000
+    assert billing.day_report(clock.local_today()).total_fen == PARALLEL * 3000 + already * 1000
 
 
 def _month_end(month: str, cashier_id: int):

@@ -1,8 +1,7 @@
 """The price list: a draft copied from the newest version, the manager's approval, frozen versions."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
@@ -12,6 +11,8 @@ from app.models import AuditEvent, ListStatus, PriceItem, PriceList
 from app.services import catalogue as cat
 from app.services.catalogue import ItemInput
 from tests import factories
+from tests.moments import past_list_date
+from app.services import clock
 from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast accounts)
 
 
@@ -24,7 +25,7 @@ def english(db):
 
 def today() -> date:
     """Today where the property is (the default zone: Asia/Shanghai)."""
-    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    return clock.local_today()
 
 
 @pytest.fixture
@@ -34,7 +35,7 @@ def manager(db):
 
 @pytest.fixture
 def v1(db, manager):
-    pl = factories.price_list(manager, number=1, effective=date(2026, 1, 1))
+    pl = factories.price_list(manager, number=1, effective=past_list_date())
     db.session.commit()
     return pl
 
@@ -283,7 +284,7 @@ def test_in_force_picks_by_effective_date(db, manager, v1):
     assert cat.in_force(today()) is v1
     assert cat.in_force(tomorrow) is v2
     assert cat.in_force(tomorrow + timedelta(days=100)) is v2
-    assert cat.in_force(date(2025, 12, 31)) is None
+    assert cat.in_force(v1.effective_date - timedelta(days=1)) is None  # before any list
     assert cat.latest_approved() is v2
 
 
@@ -297,11 +298,14 @@ def test_there_is_no_list_in_force_before_any_approval(db, manager):
     assert cat.in_force() is None
 
 
-def test_in_force_follows_the_propertys_calendar(db, manager, v1, monkeypatch):
-    """At 23:30 UTC it is already tomorrow in Shanghai: tomorrow's version is in force there."""
-    v2 = cat.approve(cat.start_draft(manager), today() + timedelta(days=1), manager)
-    from app.services import catalogue as module
-    monkeypatch.setattr(module, "_today", lambda: today() + timedelta(days=1))
+def test_in_force_follows_the_propertys_calendar(db, manager, v1, frozen):
+    """At 23:30 UTC it is already the next morning in Shanghai: that day's version is in force."""
+    day = today() + timedelta(days=3)
+    v2 = cat.approve(cat.start_draft(manager), day, manager)
+    eve = day - timedelta(days=1)
+    frozen.to(datetime.combine(eve, time(15, 30), timezone.utc))  # 23:30 in Shanghai
+    assert cat.in_force() is v1
+    frozen.to(datetime.combine(eve, time(23, 30), timezone.utc))  # 07:30 the next day there
     assert cat.in_force() is v2
 
 
@@ -397,7 +401,7 @@ def test_approving_frees_the_draft_lock_for_the_next_draft(db):
     manager = factories.user("manager")
     factories.price_list(manager, number=1)
     draft = cat.start_draft(manager)
-    cat.approve(draft, cat._today(), manager)
+    cat.approve(draft, clock.local_today(), manager)
     db.session.commit()
     assert draft.draft_lock is None
     assert cat.start_draft(manager).draft_lock is True
@@ -418,7 +422,7 @@ def test_an_item_change_after_approval_elsewhere_is_refused_and_the_version_stay
     item = draft.items[0]
     assert item.price_list.is_draft  # as this request saw it
     with app.app_context():  # another request, its own session
-        cat.approve(cat.current_draft(), cat._today(), db.session.get(User, manager.id))
+        cat.approve(cat.current_draft(), clock.local_today(), db.session.get(User, manager.id))
         db.session.commit()
     data = ItemInput(category_id=item.category_id, name_zh=item.name_zh, name_en=item.name_en,
                      unit=item.unit, price_min_fen=99900, price_max_fen=99900,

@@ -1,9 +1,10 @@
 """The demo property 阳光花园: what `flask seed-demo` builds, and that it never mixes into real data."""
 from __future__ import annotations
 
+import calendar
 import re
-from collections import defaultdict
-from datetime import date, timedelta
+from collections import Counter, defaultdict
+from datetime import date, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,6 @@ from app.models import (
     Unit,
     User,
 )
-from app.models._types import utcnow
 from app.models.billing import (
     CashCount,
     DepositRefund,
@@ -37,7 +37,8 @@ from app.models.billing import (
     Statement,
     StatementRun,
 )
-from app.services import billing, catalogue, demo
+from app import demo
+from app.services import billing, catalogue, clock
 from app.services import slips as svc
 from tests import factories
 from tests.conftest import _wipe
@@ -95,7 +96,8 @@ def check_the_logins(app, db):
 
 def check_the_draft(db):
     v1 = catalogue.in_force()
-    assert v1.number == 1 and v1.effective_date == date(2026, 1, 1)
+    # in force for a year: from the first of the month twelve months back
+    assert v1.number == 1 and v1.effective_date == clock.add_months(clock.local_today(), -12)
     assert v1.approved_by is not None and "manager" in v1.approved_by.roles
     draft = catalogue.current_draft()
     assert draft is not None and draft.based_on_id == v1.id
@@ -275,11 +277,13 @@ class TestTheSeededDemo:
         states = {s for s in db.session.scalars(select(Slip.state))}
         assert states == {s.value for s in State}
         assert seeded["slips"] == count(db, Slip) >= 200
-        today = svc.local_today()
-        days = {(today - s.created_at.astimezone(svc.zone()).date()).days
+        today = clock.local_today()
+        days = {(today - s.created_at.astimezone(clock.zone()).date()).days
                 for s in db.session.scalars(select(Slip))}
-        # 90 days (a few more at a month's end, so the month three back has statements too)
-        assert 90 <= max(days) <= 99 and 0 in days and len(days) > 75
+        # 90 days (a few more at a month's end, so the month three back has statements too);
+        # today's burst pipe was called in minutes ago (unless the day began minutes ago)
+        assert 90 <= max(days) <= 99 and len(days) > 75
+        assert 0 in days or clock.local().time() < time(0, 10)
         assert count(db, Slip, Slip.state == "closed") > count(db, Slip) // 2  # paid and back
         for slip in db.session.scalars(select(Slip).where(Slip.state == "cancelled")):
             assert slip.cancel_reason
@@ -289,7 +293,7 @@ class TestTheSeededDemo:
         rows = db.session.execute(select(Slip.number, Slip.created_at).order_by(Slip.id)).all()
         for number, created in rows:
             assert re.fullmatch(r"YC\d{6}-\d{4}", number)
-            assert number[2:8] == created.astimezone(svc.zone()).strftime("%Y%m")
+            assert number[2:8] == created.astimezone(clock.zone()).strftime("%Y%m")
             series[number[:8]].append(int(number[9:]))
         assert len(series) >= 3
         for month, taken in series.items():
@@ -304,15 +308,15 @@ class TestTheSeededDemo:
             assert board.lanes[lane], f"the {lane} lane is empty"
         tray = board.lanes["registered"]
         assert tray[0].urgent and tray[0].worker is None  # the burst pipe, on top
-        running = svc.clock(tray[0], board.now)
+        running = svc.sla_clock(tray[0], board.now)
         assert not running.overdue and 0 < running.minutes_left <= 30
         assert any(s.needs_approval for s in tray)  # a price for the supervisor to approve
         waiting = [s for lane in ("registered", "dispatched", "accepted") for s in board.lanes[lane]]
-        assert any(svc.clock(s, board.now).overdue for s in waiting)  # one highlighted late
-        today = svc.local_today()
+        assert any(svc.sla_clock(s, board.now).overdue for s in waiting)  # one highlighted late
+        today = clock.local_today()
         fresh = [s for lane, slips in board.lanes.items() if lane != "disputed" for s in slips]
-        assert all(s.created_at.astimezone(svc.zone()).date() == today for s in fresh) \
-            or board.now.astimezone(svc.zone()).hour < 10  # early in the morning: since last night
+        assert all(s.created_at.astimezone(clock.zone()).date() == today for s in fresh) \
+            or board.now.astimezone(clock.zone()).hour < 10  # early in the morning: since last night
         worker = db.session.scalar(select(User).where(User.username == "worker"))
         active, done = svc.worker_jobs(worker)
         assert {s.state for s in active} >= {"dispatched", "accepted", "on_site", "in_progress"}
@@ -322,7 +326,7 @@ class TestTheSeededDemo:
         assert svc.worker_jobs(foreman)[0]  # the supervisor who also works has a job too
 
     def test_every_slip_has_its_log_entry_and_a_true_history(self, app, db, seeded):
-        now = utcnow()
+        now = clock.now()
         staff = {u.id: u for u in db.session.scalars(select(User))}
         trail = defaultdict(list)
         for e in db.session.scalars(select(AuditEvent).where(AuditEvent.entity_type == "slip")):
@@ -369,7 +373,7 @@ class TestTheSeededDemo:
         kinds = defaultdict(list)
         for entry in db.session.scalars(select(ReceptionEntry)):
             kinds[entry.kind].append(entry)
-            assert entry.at <= utcnow()
+            assert entry.at <= clock.now()
         assert len(kinds["enquiry"]) > 20 and len(kinds["free_repair"]) > 0
         assert all(e.closed_at and e.answer for e in kinds["enquiry"])
         assert kinds["complaint"]
@@ -388,11 +392,11 @@ class TestTheSeededDemo:
 # ---- the money: receipts, accounts, deposits, errands, the till --------------------------------
 
 def local_day(at) -> date:
-    return at.astimezone(svc.zone()).date()
+    return at.astimezone(clock.zone()).date()
 
 
 def months_back(n: int) -> str:
-    today = svc.local_today()
+    today = clock.local_today()
     m = today.year * 12 + today.month - 1 - n
     return f"{m // 12:04d}-{m % 12 + 1:02d}"
 
@@ -433,14 +437,14 @@ class TestTheDemosMoney:
         series = defaultdict(list)
         for p in self.payments(db, Payment.number.is_not(None)):
             assert re.fullmatch(r"RC\d{6}-\d{4}", p.number)
-            assert p.number[2:8] == p.at.astimezone(svc.zone()).strftime("%Y%m")
+            assert p.number[2:8] == p.at.astimezone(clock.zone()).strftime("%Y%m")
             series[p.number[:8]].append((int(p.number[9:]), p.at))
         assert len(series) >= 4
         for month, taken in series.items():
             taken.sort()
             assert [n for n, _ in taken] == list(range(1, len(taken) + 1)), month
             assert [at for _, at in taken] == sorted(at for _, at in taken), month
-        assert all(p.at <= utcnow() for p in self.payments(db))
+        assert all(p.at <= clock.now() for p in self.payments(db))
 
     def test_a_voided_receipt_keeps_its_number_and_the_slip_was_paid_again(self, db, seeded):
         voided = [p for p in self.payments(db, Payment.number.is_not(None)) if p.void]
@@ -530,9 +534,9 @@ class TestTheDemosMoney:
         deposits = [r for r in rows if r.why == "deposit"]
         assert any(r.balance_fen < r.owed_fen for r in deposits)   # short: a top-up first
         assert any(r.balance_fen >= r.owed_fen for r in deposits)  # drawn at once
-        today = svc.local_today()
+        today = clock.local_today()
         assert all(local_day(r.slip.created_at) == today for r in rows) \
-            or utcnow().astimezone(svc.zone()).hour < 10  # early: since last night
+            or clock.now().astimezone(clock.zone()).hour < 10  # early: since last night
         assert billing.entries_to_review()  # and the supervisor has entries to review
 
     def test_every_settled_slip_has_its_receipt_or_its_reviewed_entry(self, db, seeded):
@@ -569,3 +573,63 @@ class TestTheDemosMoney:
             for cashier_id in report.counted:
                 differences.append(report.difference(cashier_id))
         assert differences.count(0) == len(differences) - 1 and -500 in differences
+
+
+# ---- the same demo on any day it is seeded ---------------------------------------------------
+
+def demo_profile(db) -> dict:
+    """What the demo holds, counted by kind: the figures a person exploring it would meet."""
+    def by(column, *where):
+        rows = db.session.execute(select(column, func.count()).where(*where).group_by(column))
+        return dict(sorted(rows.all()))
+    board = svc.board()
+    return {
+        "staff": count(db, User), "units": count(db, Unit), "residents": count(db, Resident),
+        "price items": len(catalogue.in_force().items),
+        "slips by state": by(Slip.state), "log by kind": by(ReceptionEntry.kind),
+        "receipts by kind": by(Payment.kind, Payment.number.is_not(None)),
+        "payments by method": by(Payment.method),
+        "refunds by state": by(DepositRefund.state),
+        "statement months": sorted({months_between(s.month) for s in
+                                    db.session.scalars(select(Statement))}),
+        "history days": max((clock.local_today() - local_day(s.created_at)).days
+                            for s in db.session.scalars(select(Slip))),
+        "board lanes": {lane: len(slips) for lane, slips in board.lanes.items()},
+        "queue": dict(sorted(Counter(r.why for r in billing.queue()).items())),
+    }
+
+
+def months_between(month: str) -> int:
+    """How many months before this one a 'YYYY-MM' month is."""
+    today = clock.local_today()
+    return today.year * 12 + today.month - (int(month[:4]) * 12 + int(month[5:]))
+
+
+def test_the_demo_is_the_same_on_any_day_it_is_seeded(app, db):
+    """Seeded at 00:05 on a month's first day and at noon on a leap day, the demo has the same
+    people, price list and live day (every lane of the board, the till's queue, the refunds),
+    90 days of history and statements for the last three full months; the history, drawn from
+    the same random seed over different calendars, holds every kind in like numbers."""
+    month_start = clock.moment(clock.add_months(clock.local_today(), 1), 0, 5)
+    leap = next(y for y in range(clock.local_today().year, clock.local_today().year + 9)
+                if calendar.isleap(y) and date(y, 2, 29) > clock.local_today())
+    profiles = []
+    for moment in (month_start, clock.moment(date(leap, 2, 29), 12)):
+        _wipe(app)
+        with app.app_context(), clock.at(moment):
+            demo.seed()
+            _db.session.commit()
+            assert clock.local_today() == moment.date()
+            profiles.append(demo_profile(_db))
+            _db.session.remove()
+    first, second = profiles
+    for exact in ("staff", "units", "residents", "price items", "refunds by state",
+                  "statement months", "board lanes", "queue"):
+        assert first[exact] == second[exact], exact
+    assert first["statement months"] == [1, 2, 3]
+    assert 90 <= first["history days"] <= 99 and 90 <= second["history days"] <= 99
+    for kinds in ("slips by state", "log by kind", "receipts by kind", "payments by method"):
+        assert set(first[kinds]) == set(second[kinds]), kinds  # every kind on both days
+        for kind, n in first[kinds].items():  # and in like numbers (a few either way)
+            m = second[kinds][kind]
+            assert abs(n - m) <= max(5, 0.5 * max(n, m)), (kinds, kind, n, m)

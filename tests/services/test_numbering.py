@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import re
 import threading
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select, text
@@ -17,10 +17,12 @@ from sqlalchemy import select, text
 from app import create_app
 from app.extensions import db as _db
 from app.models import PriceList, PropertySettings, Slip, Unit, User
+from app.services import clock
 from app.services import slips as svc
 from app.services.numbering import next_in_series
 from tests import factories
 from tests.conftest import make_config
+from tests.moments import at, month_ahead, next_month_starts, yyyymm
 from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast accounts)
 
 UTC = timezone.utc
@@ -34,7 +36,8 @@ def open_at(clerk, pl, when: datetime | None = None, **kw) -> Slip:
     unit = factories.unit(number=str(next(_doors)))
     req = svc.SlipRequest(unit=unit, lines=[svc.LineRequest(pl.items[0].id)],
                           contact_name="张伟", contact_phone="13800001111", **kw)
-    return svc.open_slip(req, clerk, pl, now=when)
+    with clock.at(when or clock.now()):
+        return svc.open_slip(req, clerk, pl)
 
 
 @pytest.fixture
@@ -45,7 +48,7 @@ def desk(db):
 
 def test_a_number_reads_yc_month_dash_four_digits(db, desk):
     slip = factories.slip(desk[0], pl=desk[1])
-    month = datetime.now(svc.zone()).strftime("%Y%m")
+    month = yyyymm(clock.local_today())
     assert re.fullmatch(r"YC\d{6}-\d{4}", slip.number)
     assert slip.number == f"YC{month}-0001"
     assert svc.by_number(slip.number.lower()) is slip  # typed in lower case at the desk
@@ -53,23 +56,30 @@ def test_a_number_reads_yc_month_dash_four_digits(db, desk):
 
 def test_numbers_run_on_within_the_month_and_restart_at_0001_in_a_new_one(db, desk):
     clerk, pl = desk
-    nov = [open_at(clerk, pl, datetime(2026, 11, d, 3, tzinfo=UTC)).number for d in (2, 2, 9)]
-    assert nov == ["YC202611-0001", "YC202611-0002", "YC202611-0003"]
-    dec = [open_at(clerk, pl, datetime(2026, 12, d, 3, tzinfo=UTC)).number for d in (1, 31)]
-    assert dec == ["YC202612-0001", "YC202612-0002"]
-    assert open_at(clerk, pl, datetime(2027, 1, 1, 3, tzinfo=UTC)).number == "YC202701-0001"
+    # November, December and January of the years ahead: the year turns between the last two
+    nov = date(clock.local_today().year + 1, 11, 1)
+    dec, jan = clock.add_months(nov, 1), clock.add_months(nov, 2)
+    opened = [open_at(clerk, pl, at(nov.replace(day=d), 11)).number for d in (2, 2, 9)]
+    assert opened == [f"YC{yyyymm(nov)}-{n:04d}" for n in (1, 2, 3)]
+    opened = [open_at(clerk, pl, at(dec.replace(day=d), 11)).number for d in (1, 31)]
+    assert opened == [f"YC{yyyymm(dec)}-0001", f"YC{yyyymm(dec)}-0002"]
+    assert open_at(clerk, pl, at(jan, 11)).number == f"YC{yyyymm(jan)}-0001"
 
 
 def test_the_month_is_the_propertys_not_utc(db, desk):
     clerk, pl = desk
-    # Asia/Shanghai (UTC+8): 30 Nov 15:59 UTC is 23:59 there; 16:00 UTC is 1 December
-    assert open_at(clerk, pl, datetime(2026, 11, 30, 15, 59, tzinfo=UTC)).number == "YC202611-0001"
-    assert open_at(clerk, pl, datetime(2026, 11, 30, 16, 0, tzinfo=UTC)).number == "YC202612-0001"
-    # a property on London time is still in November at that moment
+    # Asia/Shanghai (UTC+8): 23:59 there on the month's last day is 15:59 UTC, still this
+    # month; a minute later it is the next month there while UTC is still in this one
+    month = month_ahead(1)
+    midnight = next_month_starts(month)
+    assert midnight.astimezone(UTC).month == month.month  # UTC has not turned yet
+    assert open_at(clerk, pl, midnight - timedelta(minutes=1)).number == f"YC{yyyymm(month)}-0001"
+    assert open_at(clerk, pl, midnight).number == f"YC{yyyymm(clock.add_months(month, 1))}-0001"
+    # a property on London time is still in the earlier month at that moment
     db.session.add(PropertySettings(name="Test", name_en="Test", address="", phone="",
                                     timezone="Europe/London", currency="GBP"))
     db.session.flush()
-    assert open_at(clerk, pl, datetime(2026, 11, 30, 16, 0, tzinfo=UTC)).number == "YC202611-0002"
+    assert open_at(clerk, pl, midnight).number == f"YC{yyyymm(month)}-0002"
 
 
 def test_a_cancelled_slip_keeps_its_number_and_the_next_one_moves_on(db, desk):
@@ -103,17 +113,19 @@ def test_the_first_number_of_a_month_rolled_back_is_given_again(db, desk):
     clerk, pl = desk
     _db.session.commit()
     clerk_id, pl_id = clerk.id, pl.id
-    when = datetime(2027, 3, 5, 2, tzinfo=UTC)
-    assert open_at(clerk, pl, when).number == "YC202703-0001"
+    month = month_ahead(3)  # a month nobody has opened a slip in yet
+    when = at(month.replace(day=5), 10)
+    assert open_at(clerk, pl, when).number == f"YC{yyyymm(month)}-0001"
     _db.session.rollback()
     clerk, pl = _db.session.get(User, clerk_id), _db.session.get(PriceList, pl_id)
-    assert open_at(clerk, pl, when).number == "YC202703-0001"
+    assert open_at(clerk, pl, when).number == f"YC{yyyymm(month)}-0001"
 
 
 def test_series_are_independent(db):
-    assert [next_in_series("YC202611") for _ in range(3)] == [1, 2, 3]
-    assert next_in_series("YC202612") == 1
-    assert next_in_series("YC202611") == 4
+    this, following = f"YC{yyyymm(month_ahead(0))}", f"YC{yyyymm(month_ahead(1))}"
+    assert [next_in_series(this) for _ in range(3)] == [1, 2, 3]
+    assert next_in_series(following) == 1
+    assert next_in_series(this) == 4
 
 
 # ---- twenty clerks at the same instant -----------------------------------------------------
@@ -151,7 +163,8 @@ def _race(crowd, clerk_id: int, pl_id: int, unit_ids: list[int], when: datetime)
                                       contact_name="张伟", contact_phone="13800001111")
                 # A request reads before it writes; the race starts at the first write.
                 barrier.wait(timeout=30)
-                slip = svc.open_slip(req, clerk, pl, now=when)
+                with clock.at(when):  # a thread starts with its own context: fix it here too
+                    slip = svc.open_slip(req, clerk, pl)
                 number = slip.number
                 _db.session.commit()
                 numbers.append(number)
@@ -176,7 +189,8 @@ def test_twenty_slips_opened_at_the_same_instant_get_twenty_consecutive_numbers(
     clerk = factories.user("clerk")
     pl = factories.price_list(clerk)
     units = [factories.unit(number=str(4000 + i)) for i in range(PARALLEL)]
-    when = datetime(2026, 10, 15, 4, tzinfo=UTC)
+    month = month_ahead(-2)
+    when = at(month.replace(day=15), 12)
     for _ in range(already):
         open_at(clerk, pl, when)
     db.session.commit()
@@ -188,8 +202,9 @@ def test_twenty_slips_opened_at_the_same_instant_get_twenty_consecutive_numbers(
 
     assert errors == []
     assert len(numbers) == PARALLEL
-    assert sorted(numbers) == [f"YC202610-{n:04d}" for n in range(already + 1,
+    series = f"YC{yyyymm(month)}"
+    assert sorted(numbers) == [f"{series}-{n:04d}" for n in range(already + 1,
                                                                  already + PARALLEL + 1)]
     db.session.expire_all()
-    stored = db.session.scalars(select(Slip.number).where(Slip.number.like("YC202610-%"))).all()
-    assert sorted(stored) == [f"YC202610-{n:04d}" for n in range(1, already + PARALLEL + 1)]
+    stored = db.session.scalars(select(Slip.number).where(Slip.number.like(f"{series}-%"))).all()
+    assert sorted(stored) == [f"{series}-{n:04d}" for n in range(1, already + PARALLEL + 1)]

@@ -1,7 +1,7 @@
 """The reception log's service: what a contact needs, when it closes, how the log is searched."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
@@ -9,10 +9,11 @@ from sqlalchemy import func, select
 from app.domain.errors import DomainError
 from app.models import AuditEvent
 from app.models.reception import ReceptionEntry
-from app.services import live, reception
+from app.services import clock, live, reception
 from app.services import slips as svc
 from app.services.reception import Contact, LogFilter
 from tests import factories
+from tests.moments import at
 
 
 @pytest.fixture
@@ -119,27 +120,29 @@ def test_opening_a_slip_closes_the_entry_and_fills_its_follow_up(desk, db):
 
 
 def _at(entry_kw, when: datetime, desk, db, clerk=None) -> ReceptionEntry:
-    entry = reception.log_contact(contact(desk, **entry_kw), clerk or desk["clerk"])
-    entry.at = when
-    db.session.flush()
+    with clock.at(when):
+        entry = reception.log_contact(contact(desk, **entry_kw), clerk or desk["clerk"])
+        db.session.flush()
     return entry
 
 
 def test_the_log_is_searched_by_day_in_the_propertys_time_zone(desk, db):
-    # 2026-11-21 17:30 UTC is already 01:30 on the 22nd in Shanghai
-    late = _at({}, datetime(2026, 11, 21, 17, 30, tzinfo=timezone.utc), desk, db)
-    early = _at({}, datetime(2026, 11, 21, 15, 30, tzinfo=timezone.utc), desk, db)
-    on_22, _ = reception.search(LogFilter(day=date(2026, 11, 22)))
-    on_21, _ = reception.search(LogFilter(day=date(2026, 11, 21)))
-    assert on_22 == [late] and on_21 == [early]
+    # 01:30 in Shanghai is 17:30 UTC on the day before: the log follows Shanghai's day
+    day = clock.local_today() - timedelta(days=12)
+    late = _at({}, at(day + timedelta(days=1), 1, 30), desk, db)
+    early = _at({}, at(day, 23, 30), desk, db)
+    assert late.at.astimezone(timezone.utc).date() == day  # UTC would put it on the earlier day
+    on_next, _ = reception.search(LogFilter(day=day + timedelta(days=1)))
+    on_day, _ = reception.search(LogFilter(day=day))
+    assert on_next == [late] and on_day == [early]
 
 
 def test_the_log_is_filtered_by_kind_and_clerk_newest_first(desk, db):
     second = factories.user("clerk")
-    a = _at({"kind": "enquiry", "answer": "好"}, datetime(2026, 11, 22, 1, tzinfo=timezone.utc),
-            desk, db)
-    b = _at({}, datetime(2026, 11, 22, 2, tzinfo=timezone.utc), desk, db, clerk=second)
-    c = _at({"kind": "complaint"}, datetime(2026, 11, 22, 3, tzinfo=timezone.utc), desk, db)
+    day = clock.local_today() - timedelta(days=3)
+    a = _at({"kind": "enquiry", "answer": "好"}, at(day, 9), desk, db)
+    b = _at({}, at(day, 10), desk, db, clerk=second)
+    c = _at({"kind": "complaint"}, at(day, 11), desk, db)
     assert reception.search(LogFilter())[0] == [c, b, a]
     assert reception.search(LogFilter(kind="enquiry"))[0] == [a]
     assert reception.search(LogFilter(clerk_id=second.id))[0] == [b]

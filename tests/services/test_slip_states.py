@@ -18,8 +18,8 @@ from app.domain.errors import Conflict, DomainError
 from app.domain.slip_states import MONEY_ACTIONS, STATE_LABELS, Action, State
 from app.extensions import db as _db
 from app.models import AuditEvent, PriceList, Unit, User
-from app.models._types import utcnow
 from app.models.slips import Slip, SlipEvent
+from app.services import clock
 from app.services import slips as svc
 from tests import factories
 from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast accounts)
@@ -111,7 +111,7 @@ def test_every_state_action_and_person(db, cast, state, action, actor):
                       AuditEvent.entity_id == slip.id) == audits
         return
 
-    before = utcnow()
+    before = clock.now()
     svc.act(slip, action, person, note=NOTE)
     db.session.expire_all()
     again = db.session.get(Slip, slip.id)
@@ -122,7 +122,7 @@ def test_every_state_action_and_person(db, cast, state, action, actor):
     step = history[-1]
     assert (step.action, step.from_state, step.to_state) == (action, state, want)
     assert step.actor_id == person.id and step.note == NOTE
-    assert before - timedelta(seconds=1) <= step.at <= utcnow() and step.at.tzinfo is not None
+    assert before - timedelta(seconds=1) <= step.at <= clock.now() and step.at.tzinfo is not None
     trail = db.session.scalars(select(AuditEvent).where(
         AuditEvent.entity_type == "slip", AuditEvent.entity_id == slip.id,
         AuditEvent.action == f"slip.{action}")).all()

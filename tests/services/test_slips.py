@@ -4,7 +4,7 @@ from __future__ import annotations
 import itertools
 import threading
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta, timezone
+from datetime import timedelta, timezone
 
 import pytest
 from flask_babel import force_locale
@@ -14,10 +14,10 @@ from app.domain.errors import Conflict, DomainError
 from app.domain.slip_states import State
 from app.extensions import db as _db
 from app.models import AuditEvent, Slip, SlipEvent, SlipLine, User
-from app.models._types import utcnow
-from app.services import billing, catalogue, reception
+from app.services import billing, catalogue, clock, reception
 from app.services import slips as svc
 from tests import factories
+from tests.moments import yyyymm
 from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast accounts)
 
 UTC = timezone.utc
@@ -40,7 +40,7 @@ class Team:
         return self.pl.items[i].id
 
     def request(self, *lines: svc.LineRequest, unit=None, **kw) -> svc.SlipRequest:
-        start = utcnow() + timedelta(hours=1)
+        start = clock.now() + timedelta(hours=1)
         kw.setdefault("window_start", start)
         kw.setdefault("window_end", start + timedelta(hours=2))
         return svc.SlipRequest(unit=unit or factories.unit(number=str(next(_doors))),
@@ -212,7 +212,7 @@ def test_the_slip_keeps_its_list_version_after_a_new_one_is_approved(team):
         category_id=drain.category_id, name_zh=drain.name_zh, name_en=drain.name_en,
         unit=drain.unit, price_min_fen=3500, price_max_fen=3500, by_workload=False, free=False,
         department="repair"))
-    v2 = catalogue.approve(draft, svc.local_today(), manager)
+    v2 = catalogue.approve(draft, clock.local_today(), manager)
     assert catalogue.in_force().id == v2.id
     _db.session.expire_all()
     kept = _db.session.get(Slip, slip.id)
@@ -248,7 +248,7 @@ def test_refusals_at_the_desk_save_nothing_and_use_no_number(team):
     neighbour = factories.resident(factories.unit(number="7001"), name="李娜")
     with refused("resident_id", says="does not live at that unit"):
         team.open(svc.LineRequest(team.item(DRAIN)), resident=neighbour)
-    start = utcnow() + timedelta(hours=1)
+    start = clock.now() + timedelta(hours=1)
     with refused("window_end", says="both the start and the end"):
         team.open(window_start=start, window_end=None)
     with refused("window_end", says="end after it starts"):
@@ -347,41 +347,41 @@ def test_dispatch_needs_an_active_worker_and_reassigning_to_the_same_one_is_refu
 def test_an_urgent_slip_is_due_thirty_minutes_after_the_call(team):
     slip = team.open(urgent=True, window_start=None, window_end=None)
     assert slip.due_at == slip.created_at + timedelta(minutes=30)
-    running = svc.clock(slip, slip.created_at + timedelta(minutes=10))
+    running = svc.sla_clock(slip, slip.created_at + timedelta(minutes=10))
     assert (running.paused, running.overdue, running.minutes_left) == (False, False, 20)
-    late = svc.clock(slip, slip.created_at + timedelta(minutes=31))
+    late = svc.sla_clock(slip, slip.created_at + timedelta(minutes=31))
     assert late.overdue and late.minutes_left < 0
     # once the worker is at the door the response clock has done its job
     team.walk(slip, State.ON_SITE)
-    assert not svc.clock(slip, slip.created_at + timedelta(hours=5)).overdue
+    assert not svc.sla_clock(slip, slip.created_at + timedelta(hours=5)).overdue
 
 
 def test_an_ordinary_slip_is_due_at_the_end_of_its_window(team):
     slip = team.open()
     assert slip.due_at == slip.window_end
-    assert not svc.clock(slip, slip.window_end - timedelta(minutes=1)).overdue
-    assert svc.clock(slip, slip.window_end + timedelta(minutes=1)).overdue
+    assert not svc.sla_clock(slip, slip.window_end - timedelta(minutes=1)).overdue
+    assert svc.sla_clock(slip, slip.window_end + timedelta(minutes=1)).overdue
 
 
 def test_nobody_home_pauses_the_clock_and_a_new_time_resumes_it(team):
     slip = team.walk(team.open(), State.NOBODY_HOME)
     assert slip.nobody_home_count == 1 and slip.paused_since is not None
-    paused = svc.clock(slip, slip.window_end + timedelta(days=3))
+    paused = svc.sla_clock(slip, slip.window_end + timedelta(days=3))
     assert paused.paused and not paused.overdue and paused.minutes_left is None
     assert slip.worker == team.worker  # the attempt stays with whoever went
     with pytest.raises(DomainError) as err:
         svc.reschedule(slip, team.clerk, None, None)
     assert err.value.field == "window_start" and slip.state == State.NOBODY_HOME
-    start = utcnow() + timedelta(days=1)
+    start = clock.now() + timedelta(days=1)
     svc.reschedule(slip, team.clerk, start, start + timedelta(hours=2))
     assert slip.state == State.REGISTERED and slip.worker is None
     assert slip.paused_since is None and slip.due_at == start + timedelta(hours=2)
-    running = svc.clock(slip, start)
+    running = svc.sla_clock(slip, start)
     assert not running.paused and running.minutes_left == 120
     # a second attempt counts, and dispatching straight from "nobody home" resumes too
     team.walk(slip, State.NOBODY_HOME)
     assert slip.nobody_home_count == 2
-    later = utcnow() + timedelta(days=2)
+    later = clock.now() + timedelta(days=2)
     svc.dispatch(slip, team.sup, team.other.id, window_start=later,
                  window_end=later + timedelta(hours=1))
     assert slip.state == State.DISPATCHED and slip.paused_since is None
@@ -391,9 +391,9 @@ def test_nobody_home_pauses_the_clock_and_a_new_time_resumes_it(team):
 def test_an_urgent_slip_back_from_nobody_home_without_a_window_gets_thirty_new_minutes(team):
     slip = team.open(urgent=True, window_start=None, window_end=None)
     team.walk(slip, State.NOBODY_HOME)
-    before = utcnow()
+    before = clock.now()
     svc.dispatch(slip, team.sup, team.worker.id)
-    assert before + timedelta(minutes=29) <= slip.due_at <= utcnow() + timedelta(minutes=30)
+    assert before + timedelta(minutes=29) <= slip.due_at <= clock.now() + timedelta(minutes=30)
 
 
 # ---- the fee at the door -------------------------------------------------------------------
@@ -587,7 +587,7 @@ def test_a_dispute_is_raised_with_a_reason_and_resolved_by_the_supervisor(team):
 # ---- the board and the phone -----------------------------------------------------------------
 
 def test_the_board_has_a_lane_per_open_state_urgent_first_then_by_due_time(team):
-    now = utcnow()
+    now = clock.now()
     late = team.open(window_start=now + timedelta(hours=5), window_end=now + timedelta(hours=6))
     soon = team.open(window_start=now + timedelta(hours=1), window_end=now + timedelta(hours=2))
     no_time = team.open(window_start=None, window_end=None)
@@ -619,7 +619,7 @@ def test_the_board_shows_each_workers_load_today(team):
     team.walk(team.open(), State.HANDED_BACK)      # finished today: counts
     team.walk(team.open(), State.NOBODY_HOME)      # still theirs until rescheduled
     old = team.walk(team.open(), State.HANDED_BACK)
-    old.completed_at = utcnow() - timedelta(days=3)  # history: finished days ago
+    old.completed_at = clock.now() - timedelta(days=3)  # history: finished days ago
     svc.dispatch(team.open(), team.sup, team.other.id)
     _db.session.flush()
     board = svc.board()
@@ -666,15 +666,16 @@ def counting_queries():
 
 def _history(team: Team, n: int) -> None:
     """n handed-back slips from last year, written directly (each with one line)."""
-    when = datetime(2025, 6, 1, 2, tzinfo=UTC)
+    when = clock.now() - timedelta(days=500)
+    series = f"YC{yyyymm(when)}"
     unit = factories.unit(number="9901")
     start = count(Slip) + 1
     _db.session.execute(insert(Slip), [
-        {"number": f"YC202506-{i:04d}", "state": "handed_back", "unit_id": unit.id,
+        {"number": f"{series}-{i:04d}", "state": "handed_back", "unit_id": unit.id,
          "received_by_id": team.clerk.id, "worker_id": team.worker.id, "quoted_total_fen": 3000,
          "created_at": when, "updated_at": when, "completed_at": when, "handed_back_at": when,
          "price_list_id": team.pl.id, "version": 7} for i in range(1, n + 1)])
-    ids = _db.session.scalars(select(Slip.id).where(Slip.number.like("YC202506-%"))).all()
+    ids = _db.session.scalars(select(Slip.id).where(Slip.number.like(f"{series}-%"))).all()
     assert len(ids) == n and min(ids) >= start
     _db.session.execute(insert(SlipLine), [
         {"slip_id": i, "name_zh": "疏通下水", "unit": "次", "quantity": 1, "unit_price_fen": 3000}
@@ -716,7 +717,7 @@ def test_searching_the_desk_list(team):
     assert svc.search(svc.SlipFilter(q=slips[2].number[-4:]))[0] == [slips[2]]
     assert svc.search(svc.SlipFilter(q="%"))[0] == []
     assert svc.search(svc.SlipFilter(unit_id=slips[0].unit_id))[0] == [slips[0]]
-    assert svc.search(svc.SlipFilter(day=svc.local_today()))[0] == list(reversed(slips))
-    assert svc.search(svc.SlipFilter(day=date(2020, 1, 1)))[0] == []
+    assert svc.search(svc.SlipFilter(day=clock.local_today()))[0] == list(reversed(slips))
+    assert svc.search(svc.SlipFilter(day=clock.local_today() - timedelta(days=400)))[0] == []
     rows, more = svc.search(svc.SlipFilter(), page=1, per_page=2)
     assert len(rows) == 2 and more

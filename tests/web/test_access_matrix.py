@@ -12,7 +12,6 @@ test_the_matrix_covers_every_route.
 from __future__ import annotations
 
 import io
-from datetime import date
 from urllib.parse import urlsplit
 
 import pytest
@@ -21,9 +20,10 @@ from flask import url_for
 from app.domain.permissions import GRANTS, Perm
 from app.domain.roles import Role
 from app.extensions import db as _db
-from app.services import billing, catalogue, reception, slips
+from app.services import billing, catalogue, clock, reception, slips
 from app.web.guards import PUBLIC
 from tests import factories
+from tests.moments import past_list_date, tomorrow
 from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
 
 ROLES = [r.value for r in Role]
@@ -38,7 +38,7 @@ def world(app, db):
     worker = factories.user("worker", username="hands")
     unit = factories.unit("3", 2, "1502")
     resident = factories.resident(unit, "张伟")
-    approved = factories.price_list(manager, number=1, effective=date(2026, 1, 1))
+    approved = factories.price_list(manager, number=1, effective=past_list_date())
     draft = catalogue.start_draft(manager)
     entry = reception.log_contact(reception.Contact("phone", "paid", "漏水", unit=unit,
                                                     resident=resident), target)
@@ -81,7 +81,7 @@ def _money(unit, resident, pl, clerk, supervisor, worker) -> dict:
     billed = finished(resident=resident)
     signed(billed, "on_account")
     billing.review_entry(billing.entries_to_review()[0], supervisor)
-    month = slips.local_today().strftime("%Y-%m")
+    month = clock.local_today().strftime("%Y-%m")
     run = billing.run_step(billing.start_month_end(month, cashier), cashier)
     waiting = finished(resident=resident)
     signed(waiting, "on_account")
@@ -89,7 +89,7 @@ def _money(unit, resident, pl, clerk, supervisor, worker) -> dict:
     refund = billing.request_refund(unit, cashier, 5000, "租户搬走")
     return {"receipt_number": payment.number, "due_slip_number": due.number,
             "due_version": due.version, "account_entry_id": billing.entries_to_review()[0].id,
-            "unit_key": unit.search_key, "month": month, "day": slips.local_today().isoformat(),
+            "unit_key": unit.search_key, "month": month, "day": clock.local_today().isoformat(),
             "refund_id": refund.id, "refund_version": refund.version, "run_id": run.id,
             "waiting_version": waiting.version,
             "statement_id": billing.statement_of(unit, month).id}
@@ -142,7 +142,7 @@ def post_data(endpoint: str, w: dict) -> dict | None:
                                  "confirm": "changed-pw"},
         "catalogue.category_new": {"code": "newcat", "name_zh": "新类别", "name_en": "New"},
         "catalogue.draft_start": {},
-        "catalogue.draft_approve": {"effective_date": date.today().isoformat(), "note": "x"},
+        "catalogue.draft_approve": {"effective_date": clock.local_today().isoformat(), "note": "x"},
         "catalogue.draft_discard": {},
         "catalogue.item_new": item,
         "catalogue.item_edit": dict(item, price_min="99"),
@@ -168,7 +168,7 @@ def post_data(endpoint: str, w: dict) -> dict | None:
                              "answer": "八点"},
         "desk.contact_answer": {"answer": "已答复"},
         "desk.slip_new": {"lines-0-item_id": w["approved_item_id"], "lines-0-quantity": "1",
-                          "window_date": "2026-12-01", "window_start": "10:00",
+                          "window_date": tomorrow().isoformat(), "window_start": "10:00",
                           "window_end": "12:00"},
         "slips.act": {"cancel-version": w["version"], "cancel-note": "业主不需要了"},
         "field.act": {"expected_version": w["version"], "request_key": "matrix-key-0001",

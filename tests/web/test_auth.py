@@ -1,10 +1,11 @@
 """Signing in and out: landing screens, wrong passwords, locking, deactivation, sessions, language."""
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
 
+from app.services import clock
 from app.models import AuditEvent, User
 from tests import factories
 from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
@@ -109,7 +110,7 @@ def test_five_wrong_passwords_in_a_row_lock_the_account(app, db, alice):
     assert resp.status_code == 422 and not signed_in(other)
 
     db.session.expire_all()
-    assert db.session.get(User, alice.id).locked_until > datetime.now(timezone.utc)
+    assert db.session.get(User, alice.id).locked_until > clock.now()
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user.locked"))
 
 
@@ -128,7 +129,7 @@ def test_a_right_password_between_wrong_ones_starts_the_count_again(app, db, ali
 
 
 def test_the_message_says_how_long_the_lock_still_lasts(app, db, alice):
-    alice.locked_until = datetime.now(timezone.utc) + timedelta(minutes=2, seconds=30)
+    alice.locked_until = clock.now() + timedelta(minutes=2, seconds=30)
     db.session.commit()
     _, resp = sign_in(app, "alice")
     [message] = field_errors(resp, "password")
@@ -136,7 +137,7 @@ def test_the_message_says_how_long_the_lock_still_lasts(app, db, alice):
 
 
 def test_the_lock_expires(app, db, alice):
-    alice.locked_until = datetime.now(timezone.utc) - timedelta(seconds=1)
+    alice.locked_until = clock.now() - timedelta(seconds=1)
     db.session.commit()
     client, resp = sign_in(app, "alice")
     assert resp.status_code == 302 and path_of(resp) == "/desk/"

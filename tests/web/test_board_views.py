@@ -3,19 +3,26 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 
 from app.models import User
 from app.models.slips import Slip
+from app.services import clock
 from app.services import slips as svc
 from app.web import screen_cache
 from tests import factories
 from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
+from tests.moments import yyyymm
 from tests.web.pages import field_errors, flashes, form_alerts, grab, text
 
 # ---- a board with slips in every lane, made through the real services ---------------------
+
+
+def ahead() -> str:
+    """A day a month ahead, as a form's date."""
+    return (clock.local_today() + timedelta(days=30)).isoformat()
 
 
 @dataclass
@@ -27,7 +34,7 @@ class Scene:
 
 
 def _window(hours_from_now: float, length: float = 2.0):
-    start = datetime.now(timezone.utc) + timedelta(hours=hours_from_now)
+    start = clock.now() + timedelta(hours=hours_from_now)
     return start, start + timedelta(hours=length)
 
 
@@ -300,12 +307,12 @@ def test_back_from_nobody_home_with_a_new_time(db, supervisor, scene):
     slip = scene.slips["nobody"]
     resp = supervisor.post(f"/supervise/slips/{slip.number}/dispatch", headers=HX, data={
         "worker_id": scene.workers[0].id, "version": slip.version,
-        "window_start": "2031-05-06T09:00", "window_end": "2031-05-06T11:00"})
+        "window_start": f"{ahead()}T09:00", "window_end": f"{ahead()}T11:00"})
     assert resp.status_code == 200, resp.text
     slip = reload(db, slip)
     assert slip.state == "dispatched" and slip.paused_since is None
-    shanghai = slip.window_start.astimezone(svc.zone())
-    assert (shanghai.hour, shanghai.minute) == (9, 0) and shanghai.date().isoformat() == "2031-05-06"
+    shanghai = slip.window_start.astimezone(clock.zone())
+    assert (shanghai.hour, shanghai.minute) == (9, 0) and shanghai.date().isoformat() == ahead()
     assert slip.due_at == slip.window_end
     assert "min left" in card(resp, slip.number)
 
@@ -475,11 +482,13 @@ def test_reassigning_to_the_same_worker_is_refused(db, supervisor, scene):
 
 
 @pytest.mark.parametrize("start, end, field, message", [
-    ("2031-05-06T11:00", "2031-05-06T09:00", "window_end", "The time window must end after it starts."),
-    ("2031-05-06T09:00", "", "window_end", "Give both the start and the end of the time window."),
-    ("tomorrow", "2031-05-06T09:00", "window_start", "Enter a date and time."),
+    ("T11:00", "T09:00", "window_end", "The time window must end after it starts."),
+    ("T09:00", "", "window_end", "Give both the start and the end of the time window."),
+    ("tomorrow", "T09:00", "window_start", "Enter a date and time."),
 ])
 def test_a_bad_new_time_is_refused_next_to_it(db, supervisor, scene, start, end, field, message):
+    """Times given as "T09:00" are on a day a month ahead."""
+    start, end = (f"{ahead()}{v}" if v.startswith("T") else v for v in (start, end))
     slip = scene.slips["nobody"]
     before = snapshot(db, slip)
     resp = supervisor.post(f"/supervise/slips/{slip.number}/dispatch", headers=HX, data={
@@ -612,8 +621,6 @@ def test_many_rounds_of_racing_dispatches_never_double_up(app, db, login_as, mon
 
 def add_history(db, n: int) -> None:
     """n slips handed back long ago, each with a line and its history row (bulk inserts)."""
-    from datetime import datetime, timezone
-
     from sqlalchemy import insert, select
 
     from app.models.slips import SlipEvent, SlipLine
@@ -621,8 +628,8 @@ def add_history(db, n: int) -> None:
     worker = factories.user("worker")
     unit = factories.unit(number="0101")
     db.session.flush()
-    then = datetime(2025, 3, 1, 8, tzinfo=timezone.utc)
-    numbers = [f"YC202503-{i + 1:04d}" for i in range(n)]
+    then = clock.now() - timedelta(days=640)  # long ago: nearly two years back
+    numbers = [f"YC{yyyymm(then)}-{i + 1:04d}" for i in range(n)]
     db.session.execute(insert(Slip), [dict(
         number=number, state="handed_back", version=9, unit_id=unit.id, received_by_id=clerk.id,
         worker_id=worker.id, quoted_total_fen=3000, created_at=then, updated_at=then,

@@ -21,7 +21,7 @@ from app.models.billing import (
     Statement,
     StatementRun,
 )
-from app.services import billing
+from app.services import billing, clock
 from app.services import slips as svc
 from tests import factories
 from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
@@ -417,7 +417,7 @@ def test_the_day_report_shows_the_database_totals_and_the_count(cashier, office)
     voided = _db.session.scalars(select(Payment).order_by(Payment.id)).all()[2]
     billing.void(voided, cashier.user, "收错了")
     _db.session.commit()
-    today = svc.local_today().isoformat()
+    today = clock.local_today().isoformat()
     assert cashier.get("/cashier/day").headers["Location"].endswith(f"/cashier/day/{today}")
     page = cashier.get(f"/cashier/day/{today}")
     assert page.status_code == 200
@@ -446,7 +446,7 @@ def test_the_day_report_shows_the_database_totals_and_the_count(cashier, office)
 @pytest.mark.parametrize("day", ["2999-01-01", "tomorrow", "2026-13-40", "1999-12-31"])
 def test_a_day_not_begun_or_not_a_day_is_not_found_with_the_reason(cashier, office, day):
     if day == "tomorrow":
-        day = (svc.local_today() + timedelta(days=1)).isoformat()
+        day = (clock.local_today() + timedelta(days=1)).isoformat()
     resp = cashier.get(f"/cashier/day/{day}")
     assert resp.status_code == 404
     assert form_alerts(resp)
@@ -481,9 +481,9 @@ def _run(cashier, month: str):
 def test_month_end_bills_each_unit_once_and_a_second_run_makes_nothing(cashier, office):
     units = [_on_account(office, n) for n in ("1101", "1102")]
     _db.session.commit()
-    month = svc.local_today().strftime("%Y-%m")
+    month = clock.local_today().strftime("%Y-%m")
     form = cashier.get("/cashier/month-end")
-    last = (svc.local_today().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    last = (clock.local_today().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
     assert f'type="month" value="{last}"' in form.get_data(as_text=True)
     done = _run(cashier, month)
     assert "2 new statements; 0 units already had one" in text(done)
@@ -515,7 +515,7 @@ def test_month_end_bills_each_unit_once_and_a_second_run_makes_nothing(cashier, 
     ("26-1", "YYYY-MM"), ("", "YYYY-MM")])
 def test_a_bad_month_is_refused_next_to_the_field(cashier, office, month, message):
     if month == "next":
-        d = svc.local_today().replace(day=28) + timedelta(days=5)
+        d = clock.local_today().replace(day=28) + timedelta(days=5)
         month = d.strftime("%Y-%m")
     resp = cashier.post("/cashier/month-end", data={"month": month})
     assert resp.status_code == 422
@@ -526,7 +526,7 @@ def test_a_bad_month_is_refused_next_to_the_field(cashier, office, month, messag
 def test_a_statement_cannot_be_paid_beyond_what_is_due_without_a_note(cashier, office):
     unit = _on_account(office, "1201")
     _db.session.commit()
-    month = svc.local_today().strftime("%Y-%m")
+    month = clock.local_today().strftime("%Y-%m")
     _run(cashier, month)
     st = billing.statement_of(unit, month)
     prefix = f"st{st.id}"

@@ -1,8 +1,7 @@
 """The price list on screen: reading it, the supervisor's draft, the manager's approval."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -10,6 +9,8 @@ from sqlalchemy import func, select
 from app.models import AuditEvent, ListStatus, PriceItem, PriceList
 from app.services import catalogue as cat
 from tests import factories
+from tests.moments import past_list_date
+from app.services import clock
 from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
 from tests.web.pages import (
     chinese,
@@ -24,13 +25,13 @@ from tests.web.pages import (
 
 
 def today() -> date:
-    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    return clock.local_today()
 
 
 @pytest.fixture
 def v1(db):
     author = factories.user("manager", username="wang")
-    pl = factories.price_list(author, number=1, effective=date(2026, 1, 1))
+    pl = factories.price_list(author, number=1, effective=past_list_date())
     db.session.commit()
     return pl
 
@@ -287,10 +288,12 @@ def test_a_version_approved_for_a_later_day_waits_for_that_day(db, supervisor, m
 @pytest.mark.parametrize("day, message", [
     ("", "Enter a date."),
     ("not-a-date", "Enter a date."),
-    ((date(2020, 1, 1)).isoformat(), "The effective date cannot be in the past."),
+    ("yesterday", "The effective date cannot be in the past."),
 ])
 def test_a_bad_effective_date_is_refused(db, supervisor, manager, v1, day, message):
     open_draft(supervisor)
+    if day == "yesterday":
+        day = (today() - timedelta(days=1)).isoformat()
     resp = manager.post("/catalogue/draft/approve", data={"effective_date": day})
     assert resp.status_code == 422
     assert message in field_errors(resp, "effective_date")
@@ -379,7 +382,7 @@ def test_the_quote_box_with_nothing_typed_shows_the_version_line(login_as, v1):
     assert resp.status_code == 200 and "<html" not in resp.get_data(as_text=True)
     assert 'id="quick-prices"' in resp.get_data(as_text=True)
     assert grab(resp, lambda tag, a: a.get("id") == "quick-prices") == [
-        "Version 1, in force since 2026-01-01. Whole list"]
+        f"Version 1, in force since {v1.effective_date.isoformat()}. Whole list"]
     assert rows(resp) == []  # not the whole list
     assert "HX-Request" in resp.headers["Vary"]
 
@@ -456,14 +459,14 @@ def test_the_category_dropdown_speaks_one_language(db, supervisor, login_as, v1)
 def test_the_versions_page_costs_the_same_queries_for_one_version_or_five(app, db, login_as):
     from tests.web.test_property_views import counting_queries
     author = factories.user("manager", username="wang")
-    factories.price_list(author, number=1, effective=date(2026, 1, 1))
+    factories.price_list(author, number=1, effective=past_list_date())
     db.session.commit()
     clerk = login_as("clerk")
     clerk.get("/catalogue/versions")  # warm up
     with counting_queries(app) as one:
         clerk.get("/catalogue/versions")
     for n in range(2, 6):
-        factories.price_list(factories.user("manager"), number=n, effective=date(2026, 1, n))
+        factories.price_list(factories.user("manager"), number=n, effective=past_list_date() + timedelta(days=n))
     db.session.commit()
     with counting_queries(app) as five:
         resp = clerk.get("/catalogue/versions")

@@ -5,7 +5,7 @@ resident, no slip, no slip number taken). Other roles get 403 on every desk rout
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 
 import pytest
 from flask_babel import force_locale, gettext
@@ -15,9 +15,10 @@ from app.models import Resident
 from app.models.counters import NumberSequence
 from app.models.reception import ReceptionEntry
 from app.models.slips import Slip
-from app.services import reception
+from app.services import clock, reception
 from app.services import slips as svc
 from tests import factories
+from tests.moments import at, tomorrow
 from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
 from tests.web.pages import (
     chinese,
@@ -86,7 +87,7 @@ def log_entry(desk, clerk, db, **kw) -> ReceptionEntry:
 
 def slip_data(*lines, **kw) -> dict:
     """lines: (item, quantity, price) → the slip form's fields; a sensible window by default."""
-    data = {"window_date": "2026-12-01", "window_start": "10:00", "window_end": "12:00",
+    data = {"window_date": tomorrow().isoformat(), "window_start": "10:00", "window_end": "12:00",
             "request": "厨房水龙头漏水", "notes": "家有大型犬", "contact_name": "张伟",
             "contact_phone": "13800001111"}
     for i, (item, qty, price) in enumerate(lines):
@@ -300,22 +301,21 @@ def _entry_at(desk, clerk, db, when: datetime, **kw) -> ReceptionEntry:
 def test_the_log_is_filtered_by_day_in_the_propertys_time_zone_kind_and_clerk(clerk, desk, db,
                                                                                login_as):
     other = login_as("clerk")
-    # 2025-11-21 17:30 UTC is 01:30 on the 22nd in Shanghai
-    _entry_at(desk, clerk, db, datetime(2025, 11, 21, 8, tzinfo=timezone.utc), request="白天咨询",
-              kind="enquiry", answer="好")
-    _entry_at(desk, clerk, db, datetime(2025, 11, 21, 17, 30, tzinfo=timezone.utc),
-              request="深夜停电")
-    _entry_at(desk, other, db, datetime(2025, 11, 22, 3, tzinfo=timezone.utc), request="另一位接的",
-              kind="complaint")
+    # a day a year back and the day after; 01:30 in Shanghai is 17:30 UTC on the day before
+    first = clock.local_today() - timedelta(days=365)
+    second = first + timedelta(days=1)
+    _entry_at(desk, clerk, db, at(first, 16), request="白天咨询", kind="enquiry", answer="好")
+    _entry_at(desk, clerk, db, at(second, 1, 30), request="深夜停电")
+    _entry_at(desk, other, db, at(second, 11), request="另一位接的", kind="complaint")
 
     def asked(**query):
         resp = clerk.get("/desk/log", query_string=query)
         assert resp.status_code == 200
         return grab(resp, lambda t, a: t == "td" and "asked" in a.get("class", ""))
 
-    assert asked(day="2025-11-22") == ["另一位接的", "深夜停电"]  # newest first
-    assert asked(day="2025-11-21") == ["白天咨询↳ 好"]
-    assert asked(day="2025-11-22", kind="paid") == ["深夜停电"]
+    assert asked(day=second.isoformat()) == ["另一位接的", "深夜停电"]  # newest first
+    assert asked(day=first.isoformat()) == ["白天咨询↳ 好"]
+    assert asked(day=second.isoformat(), kind="paid") == ["深夜停电"]
     assert asked(day="", clerk=str(other.user.id)) == ["另一位接的"]
     assert asked(day="") == ["另一位接的", "深夜停电", "白天咨询↳ 好"]
     assert asked() == []  # today by default: nothing logged today
@@ -370,7 +370,7 @@ def test_the_slip_form_starts_from_what_the_desk_logged(clerk, desk, db):
     assert 'name="free" type="checkbox"' in body and "checked id=\"free\"" not in body
     assert 'value="张伟"' in body and 'value="13800001111"' in body
     assert 'name="window_date" type="date" value="20' in body
-    assert "Version 1, in force since 2026-01-01." in text(resp)
+    assert f"Version 1, in force since {desk['pl'].effective_date.isoformat()}." in text(resp)
 
 
 def test_a_free_repair_starts_as_a_free_slip(clerk, desk, db):
@@ -494,8 +494,9 @@ def test_a_paid_slip_is_opened_with_its_prices_window_and_notes(clerk, desk, db)
     assert slip.quoted_total_fen == 5000 + 200000 + 3000
     assert slip.price_list_id == desk["pl"].id and slip.reception_id == entry.id
     # 10:00–12:00 in Shanghai is 02:00–04:00 UTC
-    assert slip.window_start == datetime(2026, 12, 1, 2, tzinfo=timezone.utc)
-    assert slip.window_end == datetime(2026, 12, 1, 4, tzinfo=timezone.utc)
+    day = tomorrow()
+    assert slip.window_start == datetime.combine(day, time(2), timezone.utc)
+    assert slip.window_end == datetime.combine(day, time(4), timezone.utc)
     assert (slip.notes, slip.urgent, slip.free) == ("家有大型犬", True, False)
     assert (slip.contact_name, slip.resident_id) == ("张伟", desk["owner"].id)
     db.session.expire_all()
@@ -642,7 +643,7 @@ def test_the_slip_list_shows_todays_slips_with_state_unit_worker_and_total(clerk
     every_day = clerk.get("/desk/slips?day=")
     assert old.number in text(every_day) and today.number in text(every_day)
     by_day = clerk.get("/desk/slips", query_string={"day": old.created_at.astimezone(
-        svc.zone()).date().isoformat()})
+        clock.zone()).date().isoformat()})
     assert old.number in text(by_day) and today.number not in text(by_day)
 
 
@@ -655,7 +656,7 @@ def test_the_slip_list_filters_by_state_and_finds_a_number_on_any_day(clerk, des
     cancelled = clerk.get("/desk/slips", query_string={"state": "cancelled"})
     assert b.number in text(cancelled) and a.number not in text(cancelled)
     found = clerk.get("/desk/slips", query_string={"q": a.number[-4:].lower(),
-                                                   "day": date.today().isoformat()})
+                                                   "day": clock.local_today().isoformat()})
     assert a.number in text(found) and "every day" in text(found)
 
 

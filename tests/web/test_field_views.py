@@ -3,7 +3,7 @@ bad input told plainly with nothing changed."""
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from html.parser import HTMLParser
 from io import BytesIO
 from pathlib import Path
@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from app.domain.slip_states import State
 from app.extensions import db as _db
 from app.models.slips import Slip, SlipEvent, SlipPhoto
+from app.services import clock
 from app.services import slips as svc
 from tests import factories
 from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
@@ -174,7 +175,7 @@ def pl(db):
 # ---- the list ----------------------------------------------------------------------------
 
 def test_the_list_shows_own_jobs_urgent_first_then_by_time(phone, supervisor, pl):
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     later = job_for(phone.user, supervisor, window=(now + timedelta(hours=5),
                                                      now + timedelta(hours=6)),
                     notes="大狗 big dog, keep the door shut")
@@ -192,7 +193,7 @@ def test_the_list_shows_own_jobs_urgent_first_then_by_time(phone, supervisor, pl
     assert someone_elses.number not in page.text and someone_elses.unit.label not in text(page)
     assert "Urgent" in cards[0] and "Dispatched" in cards[0]
     assert "大狗 big dog, keep the door shut" in cards[2]
-    start = later.window_start.astimezone(svc.zone()).strftime("%H:%M")
+    start = later.window_start.astimezone(clock.zone()).strftime("%H:%M")
     assert start in cards[2]
     assert "Unclog a drain" in cards[1]
 
@@ -347,8 +348,8 @@ def test_a_resent_tap_is_applied_once(phone, supervisor, pl):
 def test_an_action_on_a_slip_that_moved_on_changes_nothing(phone, supervisor, pl):
     slip = job_for(phone.user, supervisor)
     old_page = phone.get(f"/field/jobs/{slip.number}")
-    svc.dispatch(slip, supervisor, phone.user.id, window_start=datetime.now(timezone.utc),
-                 window_end=datetime.now(timezone.utc) + timedelta(hours=1))  # a new time
+    svc.dispatch(slip, supervisor, phone.user.id, window_start=clock.now(),
+                 window_end=clock.now() + timedelta(hours=1))  # a new time
     _db.session.commit()
     version = reload(slip).version
 
@@ -653,7 +654,7 @@ def test_after_a_refusal_the_form_carries_the_slip_as_it_is_now(phone, superviso
     slip = job_for(phone.user, supervisor, state="on_site", lines=range_slip_lines(pl))
     old_page = phone.get(f"/field/jobs/{slip.number}")
     slip.damage_note = "changed at the desk"
-    slip.updated_at = datetime.now(timezone.utc)
+    slip.updated_at = clock.now()
     _db.session.commit()  # the slip moved on (its version grew) while the phone showed it
     ranged = reload(slip).lines[1]
     resp, sent = tap(phone, slip.number, "confirm_fee", page=old_page,

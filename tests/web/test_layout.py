@@ -2,12 +2,12 @@
 top bar."""
 from __future__ import annotations
 
-from datetime import date
 from html.parser import HTMLParser
 
 import pytest
 
 from tests import factories
+from tests.moments import past_list_date
 from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
 from tests.web.pages import grab
 
@@ -51,7 +51,7 @@ def has(resp, css_class: str) -> bool:
 @pytest.fixture
 def v1(db):
     factories.price_list(factories.user("manager", username="wang"), number=1,
-                         effective=date(2026, 1, 1))
+                         effective=past_list_date())
     db.session.commit()
 
 

@@ -28,6 +28,10 @@ from tests import factories
 from tests.conftest import make_config
 from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
 
+# The server is another process: a moved clock in this one does not reach it, and the session
+# cookies it signs would read as from another time.
+pytestmark = pytest.mark.realtime("a gunicorn server in its own process keeps the real clock")
+
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 LIVE_WAIT = 2

@@ -1,13 +1,16 @@
 """The manager's workspace: staff accounts, the audit trail and its filters, the property's settings."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
+from app.services import clock
 from app.models import AuditEvent, PropertySettings, User
 from tests import factories
+from tests.moments import at
 from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
 from tests.web.pages import (
     chinese,
@@ -143,19 +146,21 @@ def utc(*args) -> datetime:
 
 @pytest.fixture
 def trail(db):
-    """Events at known times (UTC), by two people."""
+    """Events at known times around a day two weeks back (`day`, Shanghai time), by two people."""
     wang = factories.user("manager", username="wang")
     zhao = factories.user("supervisor", username="zhao")
-    for at, actor, action, entity, summary in [
-        (utc(2026, 11, 18, 2, 0), wang, "unit.create", "unit", "evt-unit-3-2-1502"),
-        (utc(2026, 11, 19, 20, 0), zhao, "pricelist.draft", "price_list", "evt-draft-v1"),
-        (utc(2026, 11, 20, 0, 30), wang, "pricelist.approve", "price_list", "evt-approved-v2"),
-        (utc(2026, 11, 21, 15, 0), zhao, "resident.update", "resident", "evt-moved-out"),
-    ]:
-        db.session.add(AuditEvent(at=at, actor_id=actor.id, action=action, entity_type=entity,
+    day = clock.local_today() - timedelta(days=15)
+    events = [
+        (at(day - timedelta(days=2), 10), wang, "unit.create", "unit", "evt-unit-3-2-1502"),
+        (at(day, 4), zhao, "pricelist.draft", "price_list", "evt-draft-v1"),  # 20:00 UTC, day-1
+        (at(day, 8, 30), wang, "pricelist.approve", "price_list", "evt-approved-v2"),
+        (at(day + timedelta(days=1), 23), zhao, "resident.update", "resident", "evt-moved-out"),
+    ]
+    for when, actor, action, entity, summary in events:
+        db.session.add(AuditEvent(at=when, actor_id=actor.id, action=action, entity_type=entity,
                                   entity_id=1, summary=summary))
     db.session.commit()
-    return {"wang": wang, "zhao": zhao}
+    return {"wang": wang, "zhao": zhao, "day": day, "approved_at": events[2][0]}
 
 
 def audit_summaries(client, **filters) -> list[str]:
@@ -187,17 +192,21 @@ def test_filter_by_action_prefix(manager, trail):
 
 
 def test_filter_by_days_in_the_propertys_time_zone(manager, trail):
-    """19 Nov 20:00 UTC is 20 Nov 04:00 in Shanghai: it belongs to the 20th there."""
-    assert audit_summaries(manager, start="2026-11-20", end="2026-11-20") == [
+    """04:00 in Shanghai is 20:00 UTC the day before: it belongs to Shanghai's day."""
+    day = trail["day"]
+
+    def iso(n: int) -> str:
+        return (day + timedelta(days=n)).isoformat()
+    assert audit_summaries(manager, start=iso(0), end=iso(0)) == [
         "evt-draft-v1", "evt-approved-v2"]
-    assert audit_summaries(manager, start="2026-11-19", end="2026-11-19") == []
-    assert audit_summaries(manager, start="2026-11-21") == ["evt-moved-out"]
-    assert audit_summaries(manager, end="2026-11-18") == ["evt-unit-3-2-1502"]
+    assert audit_summaries(manager, start=iso(-1), end=iso(-1)) == []
+    assert audit_summaries(manager, start=iso(1)) == ["evt-moved-out"]
+    assert audit_summaries(manager, end=iso(-2)) == ["evt-unit-3-2-1502"]
 
 
 def test_filters_combine(manager, trail):
     assert audit_summaries(manager, actor=trail["wang"].id, entity="price_list",
-                           start="2026-11-20") == ["evt-approved-v2"]
+                           start=trail["day"].isoformat()) == ["evt-approved-v2"]
 
 
 def test_a_nonsense_filter_is_ignored_not_an_error(manager, trail):
@@ -212,10 +221,10 @@ def test_the_filter_answers_htmx_with_the_rows_only(manager, trail):
 
 
 def test_times_are_shown_in_the_propertys_time_zone(manager, trail):
-    """00:30 UTC on 20 Nov is 08:30 in Asia/Shanghai."""
+    """08:30 in Asia/Shanghai is 00:30 UTC: the page shows Shanghai's time."""
     row = next(r for r in grab(manager.get("/manage/audit"), lambda t, a: t == "tr")
                if "evt-approved-v2" in r)
-    assert "2026-11-20 08:30" in row
+    assert f"{trail['day'].isoformat()} 08:30" in row
     assert "00:30" not in row
 
 
@@ -225,7 +234,8 @@ def test_times_follow_the_zone_in_the_settings(db, manager, trail):
     db.session.commit()
     row = next(r for r in grab(manager.get("/manage/audit"), lambda t, a: t == "tr")
                if "evt-approved-v2" in r)
-    assert "2026-11-20 00:30" in row
+    in_london = trail["approved_at"].astimezone(ZoneInfo("Europe/London"))  # GMT or BST
+    assert in_london.strftime("%Y-%m-%d %H:%M") in row
 
 
 def test_the_trail_names_the_person_and_shows_what_changed_readably(app, db, manager):
@@ -340,10 +350,10 @@ def staff_row(client, username) -> str:
 def test_the_staff_list_shows_a_lock_only_while_it_lasts(db, manager):
     from datetime import timedelta
     clerk = factories.user("clerk", username="xiaoliu")
-    clerk.locked_until = datetime.now(timezone.utc) + timedelta(minutes=10)
+    clerk.locked_until = clock.now() + timedelta(minutes=10)
     db.session.commit()
     assert "locked until" in staff_row(manager, "xiaoliu")
-    clerk.locked_until = datetime.now(timezone.utc) - timedelta(minutes=1)
+    clerk.locked_until = clock.now() - timedelta(minutes=1)
     db.session.commit()
     row = staff_row(manager, "xiaoliu")
     assert "locked" not in row and "active" in row

@@ -10,7 +10,7 @@ from sqlalchemy import event, select
 
 from app.extensions import db as _db
 from app.models.billing import AccountEntry, Statement
-from app.services import billing
+from app.services import billing, clock
 from app.services import slips as svc
 from tests import factories
 from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
@@ -46,7 +46,7 @@ def count(app, client, url: str, headers=None) -> int:
 
 def _months_back(n: int) -> list[datetime]:
     """The middle of each of the last `n` months, oldest first (this month is the last)."""
-    today = svc.local_today().replace(day=1)
+    today = clock.local_today().replace(day=1)
     firsts = [today]
     for _ in range(n - 1):
         firsts.append((firsts[-1] - timedelta(days=1)).replace(day=1))
@@ -78,7 +78,7 @@ def busy_office(office: Office, cashier, n: int, tag: str):
     owner = factories.resident(unit, name="张伟", kind="owner", phone="13700000001")
     tenant = factories.resident(unit, name="陈静", kind="tenant", phone="13700000002")
     for i, at in enumerate(_months_back(n)):
-        with billing.history_clock(at):
+        with clock.at(at):
             slip = office.finished(resident=owner, route="on_account")
             entry = _db.session.scalar(select(AccountEntry)
                                        .where(AccountEntry.slip_id == slip.id))

@@ -6,7 +6,6 @@ Each screen is read the way a person reads it; each bad input gets its message n
 field, a 422, and nothing changes."""
 from __future__ import annotations
 
-from datetime import date
 
 import pytest
 from sqlalchemy import func, select
@@ -19,6 +18,7 @@ from app.models.slips import Slip
 from app.services import billing, reception
 from app.services import slips as svc
 from tests import factories
+from tests.moments import past_list_date, tomorrow
 from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
 from tests.web.pages import field_errors, flashes, form_alerts, grab, text
 from tests.web.test_field_views import action_form, signature_url, tap
@@ -32,7 +32,7 @@ def _money_list(by) -> PriceList:
     errands = Category(code=svc.ERRAND_CATEGORY, name_zh="代办类", name_en="Errands", sort=2)
     _db.session.add_all([repair, errands])
     _db.session.flush()
-    pl = PriceList(status=ListStatus.APPROVED, number=1, effective_date=date(2026, 1, 1),
+    pl = PriceList(status=ListStatus.APPROVED, number=1, effective_date=past_list_date(),
                    created_by=by, approved_by=by)
     pl.items.append(PriceItem(category_id=repair.id, code="R01", name_zh="疏通下水",
                               name_en="Unclog a drain", unit="次", price_min_fen=3000,
@@ -227,7 +227,7 @@ def contact(w, desk) -> int:
 
 
 def slip_fields(item, **kw) -> dict:
-    return {"window_date": "2026-12-01", "window_start": "10:00", "window_end": "12:00",
+    return {"window_date": tomorrow().isoformat(), "window_start": "10:00", "window_end": "12:00",
             "request": "代买米面", "contact_name": "张伟", "contact_phone": "13800001111",
             "lines-0-item_id": str(item.id), "lines-0-quantity": "1", **kw}
 

@@ -147,7 +147,7 @@ def counting_queries(app):
 
 def test_the_finder_on_demo_data_uses_few_queries_whatever_is_typed(app, db, login_as):
     """Fast as the clerk types: a small, constant number of SQL statements per request."""
-    from app.services import demo
+    from app import demo
     demo.seed()
     db.session.commit()
     clerk = login_as("clerk")

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from app.domain.slip_states import State
 from app.models import AuditEvent
 from app.models.slips import Slip, SlipEvent, SlipPhoto
+from app.services import clock
 from app.services import slips as svc
 from tests import factories
 from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
@@ -458,7 +459,7 @@ def local(day, hh, mm=0):
 
 def test_reschedule_after_nobody_home(clerk, staff, db):
     slip = drive(new_slip(staff), staff, State.NOBODY_HOME)
-    day = svc.local_today() + timedelta(days=1)
+    day = clock.local_today() + timedelta(days=1)
     resp = post(clerk, slip, "reschedule", day=day.isoformat(), window_start="14:00",
                 window_end="16:30")
     assert resp.status_code == 302
@@ -484,7 +485,7 @@ def test_reschedule_after_nobody_home(clerk, staff, db):
 def test_reschedule_bad_input(clerk, staff, db, fields, field, message):
     slip = drive(new_slip(staff), staff, State.NOBODY_HOME)
     if fields["day"] in ("+1", "-1"):
-        fields = {**fields, "day": (svc.local_today() + timedelta(days=int(fields["day"])))
+        fields = {**fields, "day": (clock.local_today() + timedelta(days=int(fields["day"])))
                   .isoformat()}
     resp = post(clerk, slip, "reschedule", **fields)
     assert resp.status_code == 422

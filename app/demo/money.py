@@ -7,16 +7,13 @@ when it runs low), sometimes pay at once; visitors pay at once. Errands are prep
 worker goes out and reconciled when he is back: change given, the difference collected, or even.
 
 Every money step is a real billing call by the person who takes it, at its own time
-(`DemoOffice.step` runs it inside `billing.history_clock`), and the cashier's steps are taken in
+(`Replay.step` runs it with the app's clock at that time), and the cashier's steps are taken in
 the order they happened (`Agenda`, and `Till.at` never goes back in time), so receipt numbers
 run per month, without gaps, in the order the money came in.
 """
 from __future__ import annotations
 
-import heapq
-from collections.abc import Generator
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
@@ -32,13 +29,8 @@ from app.models.billing import (
     Statement,
 )
 from app.models.property import Resident, ResidentKind, Unit
+from app.demo.replay import Replay, Story, month_starts, months_between
 from app.services import billing
-
-if TYPE_CHECKING:
-    from app.services.demo_slips import DemoOffice
-
-# A story: a generator that yields the time of its next step and is resumed at that time.
-Story = Generator[datetime, datetime, None]
 
 PAY_METHODS = ((Method.CASH, 35), (Method.WECHAT, 30), (Method.ALIPAY, 20), (Method.CARD, 10),
                (Method.BANK, 5))
@@ -56,41 +48,6 @@ PURCHASES = {"代购物品": (8000, 12000, 15000, 20000), "代缴费用": (8650,
              "代订送水": (3600, 5400)}
 
 
-class Agenda:
-    """Later steps (the money after a job, the hand-back, month end, the count), taken in time
-    order however the jobs that planned them were replayed."""
-
-    def __init__(self) -> None:
-        self._heap: list[tuple[datetime, int, Story]] = []
-        self._seq = 0
-        self.running = False
-
-    def start(self, story: Story) -> None:
-        try:
-            self._push(next(story), story)
-        except StopIteration:
-            pass
-
-    def _push(self, when: datetime, story: Story) -> None:
-        self._seq += 1
-        heapq.heappush(self._heap, (when, self._seq, story))
-
-    def until(self, t: datetime | None) -> None:
-        """Take every step due by t (all of them when t is None)."""
-        if self.running:
-            return  # a step of a story is itself asking: it is already in time order
-        self.running = True
-        try:
-            while self._heap and (t is None or self._heap[0][0] <= t):
-                when, _, story = heapq.heappop(self._heap)
-                try:
-                    self._push(story.send(when), story)
-                except StopIteration:
-                    pass
-        finally:
-            self.running = False
-
-
 def _weighted(rng, pairs) -> Method:
     return rng.choices([m for m, _ in pairs], [w for _, w in pairs])[0]
 
@@ -102,9 +59,9 @@ def yuan_up(fen: int, step: int = 10000) -> int:
 class Till:
     """The cashier 孙丽 (and the supervisor's review, the manager's approvals) in the demo."""
 
-    def __init__(self, office: DemoOffice):
+    def __init__(self, office: Replay):
         self.office, self.rng = office, office.rng
-        self.agenda = Agenda()
+        self.agenda = office.agenda
         self.last: datetime | None = None   # the till's clock: it never runs backwards
         self.errands = 0
         self.voided = False
@@ -138,9 +95,9 @@ class Till:
                                      OPENS + self.rng.randint(5, 60))
         return t
 
-    def step(self, t: datetime, fn, slip: Slip | None, *args, who: str = "cashier", **kw):
+    def step(self, t: datetime, fn, *args, who: str = "cashier", **kw):
         """One real billing call at t, by the cashier unless someone else is named."""
-        return self.office.step(t, who, fn, slip, *args, **kw)
+        return self.office.step(t, who, fn, *args, **kw)
 
     # ---- at the desk and at completion ------------------------------------------------------
 
@@ -151,7 +108,7 @@ class Till:
     def prepay(self, t: datetime, slip: Slip) -> datetime:
         """The resident prepays an errand at the cashier: the fee and the purchase money."""
         t = self.at(t)
-        self.step(t, billing.prepay_errand, slip, slip, self.cashier,
+        self.step(t, billing.prepay_errand, slip, self.cashier,
                   _weighted(self.rng, PAY_METHODS[:3]), billing.errand_prepayment_fen(slip),
                   payer_name=slip.contact_name)
         return t
@@ -187,7 +144,7 @@ class Till:
 
     def top_up(self, t: datetime, unit: Unit, amount: int) -> datetime:
         t = self.at(t)
-        self.step(t, billing.top_up, None, unit, self.cashier,
+        self.step(t, billing.top_up, unit, self.cashier,
                   _weighted(self.rng, TOP_UP_METHODS), amount, payer_name=_payer(unit))
         return t
 
@@ -211,7 +168,7 @@ class Till:
             return t
         if slip.errand:
             t = self.at(t)
-            self.step(t, billing.settle_errand, slip, slip, self.cashier,
+            self.step(t, billing.settle_errand, slip, self.cashier,
                       _weighted(self.rng, PAY_METHODS[:3]))
             return t
         if slip.total_fen <= 0:
@@ -220,7 +177,7 @@ class Till:
             entry = db.session.scalar(select(AccountEntry).where(
                 AccountEntry.slip_id == slip.id, AccountEntry.reviewed_at.is_(None),
                 AccountEntry.reverses_id.is_(None)))
-            self.step(t, billing.review_entry, slip, entry, self.office.staff["supervisor"],
+            self.step(t, billing.review_entry, entry, self.office.staff["supervisor"],
                       who="supervisor")
             return t
         if slip.pay_route == PayRoute.DEPOSIT:
@@ -229,13 +186,13 @@ class Till:
                 self.top_up(t, slip.unit, yuan_up(slip.total_fen - balance)
                             + self.rng.choice((20000, 30000, 50000)))
             t = self.at(t + timedelta(minutes=1))
-            self.step(t, billing.draw_from_deposit, slip, slip, self.cashier)
+            self.step(t, billing.draw_from_deposit, slip, self.cashier)
             return t
         method = _weighted(self.rng, PAY_METHODS)
         if not self.voided and timedelta(days=25) < self.office.now - t < timedelta(days=40):
             return self.paid_twice(t, slip)
         t = self.at(t)
-        self.step(t, billing.take_payment, slip, slip, self.cashier, method, slip.total_fen,
+        self.step(t, billing.take_payment, slip, self.cashier, method, slip.total_fen,
                   payer_name=slip.contact_name)
         return t
 
@@ -245,20 +202,20 @@ class Till:
         for payment in db.session.scalars(select(Payment).where(
                 Payment.slip_id == slip.id, Payment.kind == PaymentKind.ERRAND_PREPAY)):
             if not payment.void:
-                self.step(t, billing.void, slip, payment, self.cashier,
+                self.step(t, billing.void, payment, self.cashier,
                           "代办已取消，预付款如数退回")
 
     def paid_twice(self, t: datetime, slip: Slip) -> datetime:
         """The receipt that was voided: cash recorded, the resident had paid by WeChat."""
         self.voided = True
         t = self.at(t)
-        wrong = self.step(t, billing.take_payment, slip, slip, self.cashier, Method.CASH,
+        wrong = self.step(t, billing.take_payment, slip, self.cashier, Method.CASH,
                           slip.total_fen, payer_name=slip.contact_name)
         t = self.at(t + timedelta(minutes=4))
-        self.step(t, billing.void, slip, wrong, self.cashier,
+        self.step(t, billing.void, wrong, self.cashier,
                   "收款方式记错：实际为微信支付，本收据作废，已重开微信收据")
         t = self.at(t + timedelta(minutes=1))
-        self.step(t, billing.take_payment, slip, slip, self.cashier, Method.WECHAT,
+        self.step(t, billing.take_payment, slip, self.cashier, Method.WECHAT,
                   slip.total_fen, payer_name=slip.contact_name)
         return t
 
@@ -277,9 +234,9 @@ class Till:
         t = yield min(self.office.local(month_start, 9 * 60),
                       self.office.now - timedelta(minutes=10))
         cashier = self.cashier
-        run = self.step(t, billing.start_month_end, None, previous, cashier)
+        run = self.step(t, billing.start_month_end, previous, cashier)
         while run.finished_at is None:
-            self.step(t, billing.run_step, None, run, cashier)
+            self.step(t, billing.run_step, run, cashier)
         statements = db.session.scalars(select(Statement).where(Statement.run_id == run.id)
                                         .order_by(Statement.unit_id)).all()
         age = months_between(month_start, self.office.now.astimezone(self.office.tz).date())
@@ -298,7 +255,7 @@ class Till:
         t = self.at((yield when))
         due = billing.statement_due_fen(statement)
         amount = due if in_full else max(100, due // 200 * 100)  # half, in whole yuan
-        self.step(t, billing.pay_statement, None, statement, self.cashier,
+        self.step(t, billing.pay_statement, statement, self.cashier,
                   _weighted(self.rng, STATEMENT_METHODS), amount,
                   payer_name=_payer(statement.unit))
 
@@ -308,14 +265,14 @@ class Till:
         unit, balance = self.richest_tenant()
         if unit is None or balance < 20000:
             return
-        refund = self.step(t, billing.request_refund, None, unit, self.cashier,
+        refund = self.step(t, billing.request_refund, unit, self.cashier,
                            max(10000, balance // 2 // 10000 * 10000),
                            "预交款余额较多，住户申请退还一部分")
         t = yield self.office.local(day, 10 * 60 + 25)
-        self.step(t, billing.decide_refund, None, refund, self.office.staff["manager"], True,
+        self.step(t, billing.decide_refund, refund, self.office.staff["manager"], True,
                   "已核对预交记录，同意退还", who="manager")
         t = yield self.office.local(day, 10 * 60 + 40)
-        self.step(self.at(t), billing.pay_refund, None, refund, self.cashier, Method.BANK)
+        self.step(self.at(t), billing.pay_refund, refund, self.cashier, Method.BANK)
 
     def refund_story(self, when: datetime) -> Story:
         """Today's refund request, waiting for the manager."""
@@ -323,7 +280,7 @@ class Till:
         unit, balance = self.richest_tenant()
         if unit is None or balance < 10000:
             return
-        self.step(t, billing.request_refund, None, unit, self.cashier,
+        self.step(t, billing.request_refund, unit, self.cashier,
                   balance // 10000 * 10000, "租户下月合同到期退租，申请退还预交款余额")
 
     def settle_story(self, when: datetime, slip: Slip) -> Story:
@@ -368,7 +325,7 @@ class Till:
             if report.payments and counted >= 0:  # below zero: change paid from the float
                 if not shorted and day >= short_from and counted >= 1000:
                     counted, note, shorted = counted - 500, "少 5 元：找零差错，已登记", True
-                self.step(t, billing.count_cash, None, day, self.cashier, counted, note)
+                self.step(t, billing.count_cash, day, self.cashier, counted, note)
             day += timedelta(days=1)
 
 
@@ -379,25 +336,4 @@ def tenants_of(unit: Unit) -> list[Resident]:
 def _payer(unit: Unit) -> str:
     people = unit.current_residents
     return people[0].name if people else ""
-
-
-def month_starts(first: date, today: date) -> list[date]:
-    """The first days of the months that began after `first`, up to today."""
-    out, d = [], date(first.year, first.month, 1)
-    while True:
-        d = date(d.year + (d.month == 12), d.month % 12 + 1, 1)
-        if d > today:
-            return out
-        out.append(d)
-
-
-def months_between(a: date, b: date) -> int:
-    return (b.year - a.year) * 12 + b.month - a.month
-
-
-def first_of_month_back(today: date, n: int) -> date:
-    """The first day of the month n months before today's."""
-    m = today.year * 12 + today.month - 1 - n
-    return date(m // 12, m % 12 + 1, 1)
-
 

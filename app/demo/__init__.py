@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import random
 import secrets
-from datetime import date, datetime, timezone
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
@@ -20,10 +20,10 @@ from app.models import (
     Unit,
     User,
 )
-from app.services import accounts, catalogue
-from app.services import demo_data as data
+from app.demo import data
+from app.demo.slips import seed_slips
+from app.services import accounts, catalogue, clock
 from app.services.audit import acting_as, record
-from app.services.demo_slips import seed_slips
 from app.services.property import add_resident, create_building, create_unit
 
 DEMO_PASSWORD = "demo"
@@ -127,11 +127,13 @@ def _price_list(manager: User, supervisor: User) -> int:
         cats[code] = Category(code=code, name_zh=zh, name_en=en, sort=sort)
         db.session.add(cats[code])
     db.session.flush()
-    # Version 1 was approved at the start of the year; the rule against past effective
-    # dates applies to new approvals, so the history is written directly here.
-    v1 = PriceList(status=ListStatus.APPROVED, number=1, effective_date=date(2026, 1, 1),
+    # Version 1 has been in force for a year (from the first of the month a year back), approved
+    # twelve days before; the rule against past effective dates applies to new approvals, so
+    # the history is written directly here.
+    effective = list_in_force_since()
+    v1 = PriceList(status=ListStatus.APPROVED, number=1, effective_date=effective,
                    created_by=supervisor, approved_by=manager,
-                   approved_at=datetime(2025, 12, 20, 2, 0, tzinfo=timezone.utc),
+                   approved_at=clock.moment(effective - timedelta(days=12), 10),
                    note="依据《有偿服务作业指导书》收费标准")
     for sort, row in enumerate(data.ITEMS, start=1):
         cat, zh, en, unit, lo, hi, workload, free, dept, note = row
@@ -144,11 +146,16 @@ def _price_list(manager: User, supervisor: User) -> int:
     db.session.add(v1)
     db.session.flush()
     record("pricelist.approve", "price_list", v1.id, "v1", actor_id=manager.id,
-           after={"number": 1, "effective_date": "2026-01-01", "items": len(v1.items)})
+           after={"number": 1, "effective_date": effective.isoformat(), "items": len(v1.items)})
     # The supervisor's open proposal: a dearer drain clearing and a new cleaning service.
     with acting_as(supervisor):
         _supervisors_draft(supervisor, cats)
     return len(v1.items)
+
+
+def list_in_force_since() -> date:
+    """The demo's price list took effect on the first of the month a year before today."""
+    return clock.add_months(clock.local_today(), -12)
 
 
 def _supervisors_draft(supervisor: User, cats: dict[str, Category]) -> None:
