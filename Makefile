@@ -10,7 +10,7 @@ PORT ?= 5000
 WORKERS ?= 2
 DEMO ?= 1
 
-.PHONY: install install-test system run test test-sqlite test-pg test-clock translations extract-messages bench bench-slips bench-money clean help
+.PHONY: install install-test system run test test-sqlite test-pg test-clock fuzz translations extract-messages bench bench-slips bench-money clean help
 
 help:
 	@echo "make run    - install what is missing, migrate, load the demo on first start, serve :$(PORT)"
@@ -69,6 +69,12 @@ test-pg:
 # two runs at a time (see scripts/test_clock.py). Not part of `make test`.
 test-clock: install-test
 	$(PY) scripts/test_clock.py
+
+# The fuzz tests of every form and query string with many more examples than `make test` runs
+# (PSD_FUZZ_EXAMPLES per role; default 1000, about 15 minutes), on SQLite.
+FUZZ_EXAMPLES ?= 1000
+fuzz: install-test
+	PSD_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q -p no:cacheprovider tests/web/test_fuzz_forms.py
 
 # ---- maintenance ----
 

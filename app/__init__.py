@@ -20,6 +20,9 @@ def create_app(config_class: type = Config) -> Flask:
     app.json.ensure_ascii = False  # |tojson in pages (the audit trail) shows 刘芳, not \u5218\u82b3
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(config_class.INSTANCE_PATH)
+    if app.config.get("BEHIND_HTTPS"):  # cookies never leave over plain HTTP
+        app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True,
+                          PREFERRED_URL_SCHEME="https")
     if app.config.get("TRUST_PROXY"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 

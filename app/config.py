@@ -35,7 +35,10 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY")  # None: create_app uses instance_secret_key()
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # Served to browsers over HTTPS (a proxy terminates TLS): cookies only over TLS, and HSTS.
+    BEHIND_HTTPS = os.environ.get("PSD_HTTPS", "0") == "1"
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    HSTS_SECONDS = 365 * 24 * 3600
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)  # one shift from signing in
@@ -47,6 +50,10 @@ class Config:
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15
+    # One address (an office behind one router, or an attacker): this many failed sign-ins
+    # within the window slow it down until the window ends; no account is locked by it.
+    ADDRESS_MAX_FAILURES = 20
+    ADDRESS_WINDOW_MINUTES = 10
     TRUST_PROXY = os.environ.get("TRUST_PROXY", "0") == "1"
     # Live screens: how long one wait request is held, and how often each process looks.
     LIVE_WAIT_SECONDS = float(os.environ.get("PSD_LIVE_WAIT", "25"))

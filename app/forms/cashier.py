@@ -7,11 +7,11 @@ import secrets
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.form import _Auto
-from wtforms import HiddenField, IntegerField, RadioField, StringField, TextAreaField
+from wtforms import HiddenField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Regexp
 from wtforms.widgets import HiddenInput
 
-from app.forms.fields import BaseForm, YuanField
+from app.forms.fields import BaseForm, IntegerField, YuanField
 from app.models.billing import METHOD_LABELS, Method
 
 STALE_FORM = _l("This form is out of date. Look at it again and repeat.")

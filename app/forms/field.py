@@ -8,7 +8,7 @@ import uuid
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from flask_wtf.form import _Auto
-from wtforms import HiddenField, IntegerField, RadioField, StringField, TextAreaField
+from wtforms import HiddenField, RadioField, StringField, TextAreaField
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -20,7 +20,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import HiddenInput
 
-from app.forms.fields import BaseForm, YuanField
+from app.forms.fields import BaseForm, IntegerField, YuanField
 
 # The most a worker may agree at the door for one unit of an item: more is a typing error.
 MAX_DOOR_PRICE_FEN = 100_000_00

@@ -5,6 +5,7 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+import wtforms
 from wtforms import PasswordField, StringField
 
 from app.domain.money import MoneyError, format_yuan, parse_yuan
@@ -28,6 +29,22 @@ class YuanField(StringField):
         if self.raw_data:
             return self.raw_data[0]
         return "" if self.data is None else format_yuan(self.data, symbol="", trim=True).replace(",", "")
+
+
+class IntegerField(wtforms.IntegerField):
+    """wtforms' IntegerField, refusing a number of more than twelve digits as not a number.
+
+    A 400-digit value would otherwise pass int() and then break NumberRange (which turns the
+    number into a float): every integer field of the app is this one.
+    """
+
+    MAX_DIGITS = 12
+
+    def process_formdata(self, valuelist):
+        if valuelist and len(valuelist[0].strip().lstrip("+-")) > self.MAX_DIGITS:
+            self.data = None
+            raise ValueError(_l("Enter a whole number."))
+        super().process_formdata(valuelist)
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

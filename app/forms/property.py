@@ -4,7 +4,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
-    IntegerField,
     RadioField,
     SelectField,
     StringField,
@@ -12,7 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from app.forms.fields import BaseForm
+from app.forms.fields import BaseForm, IntegerField
 
 KIND_CHOICES = [("owner", _l("Owner (业主)")), ("tenant", _l("Tenant (租户)"))]
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, IntegerField, TextAreaField, TimeField
+from wtforms import DateField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 from wtforms.widgets import HiddenInput
 
-from app.forms.fields import BaseForm
+from app.forms.fields import BaseForm, IntegerField
 
 STALE_PAGE = _l("This page is out of date. Look at the slip again.")
 

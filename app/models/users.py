@@ -59,6 +59,19 @@ class User(UserMixin, db.Model):
         return f"<User {self.username}>"
 
 
+class SignInThrottle(db.Model):
+    """Failed sign-ins from one network address in the current window (every process sees it).
+
+    Counted with one UPDATE per failure, so a burst of parallel tries counts each of them.
+    """
+
+    __tablename__ = "sign_in_throttles"
+
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class UserRole(db.Model):
     __tablename__ = "user_roles"
 

@@ -1,19 +1,21 @@
 """Signing in (with throttling) and the manager's staff administration."""
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import func, select
+from sqlalchemy import case, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.domain.errors import DomainError
 from app.domain.roles import Role
 from app.extensions import db
-from app.models.users import User, UserRole
+from app.models.users import SignInThrottle, User, UserRole
 from app.services import clock
 from app.services.audit import record
 
@@ -23,12 +25,40 @@ MIN_PASSWORD_OFFICE = 8
 _DUMMY_HASH = generate_password_hash("not-a-password", method="scrypt")  # the office sets short PINs for workers; the manager's own should be longer
 
 
-def authenticate(username: str, password: str) -> User:
+class Throttled(DomainError):
+    """Too many failed sign-ins from one address: it must wait (HTTP 429)."""
+
+    status = 429
+
+
+def _locked_message(minutes: int) -> str:
+    return ngettext(
+        "Too many wrong passwords. This account is locked; try again in %(num)d minute.",
+        "Too many wrong passwords. This account is locked; try again in %(num)d minutes.",
+        minutes)
+
+
+def authenticate(username: str, password: str, address: str | None = None) -> User:
     """The account for these credentials. Raises DomainError (field 'password') otherwise.
 
     After LOGIN_MAX_FAILURES wrong passwords in a row the account is locked for
-    LOGIN_LOCK_MINUTES, even against the right password, and the message says so.
+    LOGIN_LOCK_MINUTES, even against the right password, and the message says so. Every
+    failure also counts against the address it came from: past ADDRESS_MAX_FAILURES within
+    ADDRESS_WINDOW_MINUTES that address gets Throttled until the window ends (it locks no
+    account, so an office behind one router is only slowed). Counting is one UPDATE per
+    failure, so parallel tries each count. The caller commits, also after a failure.
     """
+    if address:
+        _refuse_a_throttled(address)
+    try:
+        return _check_credentials(username, password)
+    except DomainError:
+        if address:
+            _count_address_failure(address)
+        raise
+
+
+def _check_credentials(username: str, password: str) -> User:
     user = db.session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
     wrong = DomainError(_l("Wrong username or password."), "password")
     if user is None:
@@ -37,29 +67,74 @@ def authenticate(username: str, password: str) -> User:
     now = clock.now()
     if user.locked_until and user.locked_until > now:
         minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        raise DomainError(ngettext(
-            "Too many wrong passwords. This account is locked; try again in %(num)d minute.",
-            "Too many wrong passwords. This account is locked; try again in %(num)d minutes.",
-            minutes), "password")
+        raise DomainError(_locked_message(minutes), "password")
+    cfg = current_app.config
     if not user.check_password(password):
-        user.failed_logins += 1
-        cfg = current_app.config
-        if user.failed_logins >= cfg["LOGIN_MAX_FAILURES"]:
-            user.locked_until = now + timedelta(minutes=cfg["LOGIN_LOCK_MINUTES"])
-            user.failed_logins = 0
-            record("user.locked", "user", user.id, user.username, actor_id=user.id,
-                   after={"locked_until": user.locked_until.isoformat()})
-            raise DomainError(ngettext(
-                "Too many wrong passwords. This account is locked; try again in %(num)d minute.",
-                "Too many wrong passwords. This account is locked; try again in %(num)d minutes.",
-                cfg["LOGIN_LOCK_MINUTES"]), "password")
+        failures = db.session.scalar(
+            update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1)
+            .returning(User.failed_logins).execution_options(synchronize_session=False))
+        if failures >= cfg["LOGIN_MAX_FAILURES"]:
+            until = now + timedelta(minutes=cfg["LOGIN_LOCK_MINUTES"])
+            # Only the try that reached the limit locks (and starts the count again).
+            locked = db.session.scalar(
+                update(User).where(User.id == user.id,
+                                   User.failed_logins >= cfg["LOGIN_MAX_FAILURES"])
+                .values(locked_until=until, failed_logins=0).returning(User.id)
+                .execution_options(synchronize_session=False))
+            db.session.expire(user, ["failed_logins", "locked_until"])
+            if locked is not None:
+                record("user.locked", "user", user.id, user.username, actor_id=user.id,
+                       after={"locked_until": until.isoformat()})
+            raise DomainError(_locked_message(cfg["LOGIN_LOCK_MINUTES"]), "password")
+        db.session.expire(user, ["failed_logins"])
         raise wrong
     if not user.active:
         raise DomainError(_l("This account has been deactivated. Ask the manager."), "username")
-    user.failed_logins = 0
-    user.locked_until = None
+    # The right password clears the count, unless a parallel burst locked the account meanwhile.
+    cleared = db.session.scalar(
+        update(User).where(User.id == user.id,
+                           or_(User.locked_until.is_(None), User.locked_until <= now))
+        .values(failed_logins=0, locked_until=None).returning(User.id)
+        .execution_options(synchronize_session=False))
+    db.session.expire(user, ["failed_logins", "locked_until"])
+    if cleared is None:
+        raise DomainError(_locked_message(cfg["LOGIN_LOCK_MINUTES"]), "password")
     record("user.login", "user", user.id, user.username, actor_id=user.id)
     return user
+
+
+def _address_window() -> timedelta:
+    return timedelta(minutes=current_app.config["ADDRESS_WINDOW_MINUTES"])
+
+
+def _refuse_a_throttled(address: str) -> None:
+    row = db.session.get(SignInThrottle, address[:64], populate_existing=True)
+    if row is None or row.failures < current_app.config["ADDRESS_MAX_FAILURES"]:
+        return
+    left = (row.window_start + _address_window() - clock.now()).total_seconds()
+    if left > 0:
+        minutes = max(1, math.ceil(left / 60))
+        raise Throttled(ngettext(
+            "Too many failed sign-ins from this network. Wait %(num)d minute and try again.",
+            "Too many failed sign-ins from this network. Wait %(num)d minutes and try again.",
+            minutes), "password")
+
+
+def _count_address_failure(address: str) -> None:
+    """One more failure for the address, in one UPDATE (a new window when the old one ended)."""
+    address, now = address[:64], clock.now()
+    expired = SignInThrottle.window_start <= now - _address_window()
+    bump = (update(SignInThrottle).where(SignInThrottle.address == address)
+            .values(failures=case((expired, 1), else_=SignInThrottle.failures + 1),
+                    window_start=case((expired, now), else_=SignInThrottle.window_start))
+            .returning(SignInThrottle.failures).execution_options(synchronize_session=False))
+    if db.session.scalar(bump) is not None:
+        return
+    try:
+        with db.session.begin_nested():  # the address's first failure: create its row
+            db.session.add(SignInThrottle(address=address, failures=1, window_start=now))
+    except IntegrityError:  # another request created it at the same moment
+        db.session.scalar(bump)
 
 
 def _clean_roles(roles: Iterable[str]) -> list[str]:

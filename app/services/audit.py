@@ -5,9 +5,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import has_request_context, request
 from flask_login import current_user
@@ -79,10 +78,10 @@ class AuditFilter:
     end: date | None = None
 
 
-def search(f: AuditFilter, zone: str, page: int = 1, per_page: int = 50
-           ) -> tuple[list[AuditEvent], bool]:
-    """One page of matching events, newest first, and whether older ones follow."""
-    tz = ZoneInfo(zone)
+def search(f: AuditFilter, page: int = 1, per_page: int = 50) -> tuple[list[AuditEvent], bool]:
+    """One page of matching events, newest first, and whether older ones follow; days are the
+    property's."""
+    from app.services import clock  # the clock reads settings, which write audit rows
     query = select(AuditEvent).order_by(AuditEvent.id.desc())
     if f.actor_id is not None:
         query = query.where(AuditEvent.actor_id == f.actor_id)
@@ -93,9 +92,9 @@ def search(f: AuditFilter, zone: str, page: int = 1, per_page: int = 50
     if f.entity_id is not None:
         query = query.where(AuditEvent.entity_id == f.entity_id)
     if f.start:
-        query = query.where(AuditEvent.at >= datetime.combine(f.start, time(), tz))
+        query = query.where(AuditEvent.at >= clock.day_bounds(f.start)[0])
     if f.end:
-        query = query.where(AuditEvent.at < datetime.combine(f.end + timedelta(days=1), time(), tz))
+        query = query.where(AuditEvent.at < clock.day_bounds(f.end)[1])
     return one_page(query, page, per_page)
 
 

@@ -33,12 +33,15 @@ def login():
     if current_user.is_authenticated:
         return redirect(home_url())
     form = LoginForm()
+    status = None
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate(form.username.data, form.password.data)
+            user = accounts.authenticate(form.username.data, form.password.data,
+                                         address=request.remote_addr)
         except DomainError as err:
-            db.session.commit()  # keep the failure count
+            db.session.commit()  # keep the failure counts
             form_errors_from(err, form)
+            status = 429 if isinstance(err, accounts.Throttled) else None
         else:
             locale, chosen = session.get("locale"), session.get("locale_chosen")
             session.clear()  # a fresh session on sign-in: nothing carried over but the language
@@ -50,7 +53,7 @@ def login():
             session.permanent = True
             db.session.commit()
             return redirect(safe_next(request.args.get("next")) or home_url())
-    return render_template("auth/login.html", form=form), form_status(form)
+    return render_template("auth/login.html", form=form), status or form_status(form)
 
 
 @bp.route("/logout", methods=["POST"])

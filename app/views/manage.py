@@ -1,7 +1,6 @@
 """The manager's workspace: staff accounts, the audit trail, the property's settings."""
 from __future__ import annotations
 
-from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -28,7 +27,7 @@ from app.services import audit as audit_trail
 from app.services.overview import price_list_status, property_counts, recent_audit
 from app.services.settings import FIELDS as SETTINGS_FIELDS
 from app.services.settings import property_settings, update_settings
-from app.web.args import parse_int
+from app.web.args import parse_day, parse_int
 from app.web.audit_labels import ACTIONS
 from app.web.forms import form_status, save_form
 from app.web.guards import can, require
@@ -142,7 +141,7 @@ def audit():
     """The audit trail, newest first, filtered by person, record type, action and days."""
     args = request.args
     page = parse_int(args.get("page"), maximum=100_000) or 1
-    events, has_more = audit_trail.search(_audit_filter(args), property_settings().timezone, page)
+    events, has_more = audit_trail.search(_audit_filter(args), page)
     people = db.session.scalars(select(User).order_by(User.username)).all()
     return page_or_partial("manage/audit.html", "manage/_audit_rows.html",
                            events=events, has_more=has_more, page=page, args=args, people=people,
@@ -159,10 +158,7 @@ def _audit_filter(args) -> audit_trail.AuditFilter:
         return parse_int(args.get(key))
 
     def day(key):
-        try:
-            return date.fromisoformat(args[key]) if args.get(key) else None
-        except ValueError:
-            return None
+        return parse_day(args.get(key))
 
     return audit_trail.AuditFilter(actor_id=number("actor"), entity_type=args.get("entity") or None,
                                    action=args.get("action") or None, entity_id=number("entity_id"),

@@ -1,10 +1,12 @@
 """Numbers from URLs, bounded: an id the database cannot even hold is simply not found."""
 from __future__ import annotations
 
+from datetime import date
+
 from flask import request
 from werkzeug.routing import IntegerConverter
 
-MAX_ID = 2**63 - 1  # the largest BIGINT; SQLite and PostgreSQL refuse anything above
+MAX_ID = 2**31 - 1  # ids are INTEGER columns: PostgreSQL refuses anything above
 
 
 class BoundedIntConverter(IntegerConverter):
@@ -21,6 +23,19 @@ def parse_int(text: str | None, maximum: int = MAX_ID) -> int | None:
         return None
     value = int(text)
     return value if value <= maximum else None
+
+
+EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2999, 12, 31)
+
+
+def parse_day(text: str | None) -> date | None:
+    """'2026-11-23' -> that day, for a query string; malformed or absurd (outside 2000-2999,
+    where day arithmetic would overflow) -> None."""
+    try:
+        day = date.fromisoformat(text) if text and len(text) <= 10 else None
+    except ValueError:
+        return None
+    return day if day is not None and EARLIEST_DAY <= day <= LATEST_DAY else None
 
 
 def int_arg(name: str, maximum: int = MAX_ID) -> int | None:

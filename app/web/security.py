@@ -31,8 +31,13 @@ def register_security_headers(app) -> None:
         if any(_has_control_characters(v) for v in values):
             abort(400)
 
+    hsts = (f"max-age={app.config['HSTS_SECONDS']}; includeSubDomains"
+            if app.config.get("BEHIND_HTTPS") else None)
+
     @app.after_request
     def headers(resp):
+        if hsts:  # browsers then refuse plain HTTP to this host for a year
+            resp.headers.setdefault("Strict-Transport-Security", hsts)
         resp.headers.setdefault("Content-Security-Policy", CSP)
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("X-Frame-Options", "DENY")

@@ -346,6 +346,44 @@ def test_the_session_cookie_is_httponly_and_samesite_lax(app, alice):
     assert "samesite=lax" in flags
 
 
+@pytest.fixture
+def https_app(database_url, tmp_path):
+    """The app as configured behind a TLS proxy (PSD_HTTPS=1), on the suite's database."""
+    from app import create_app
+    from tests.conftest import CSRFClient, make_config
+
+    class BehindHttps(make_config(database_url, tmp_path / "instance")):
+        BEHIND_HTTPS = True
+    secure = create_app(BehindHttps)
+    secure.test_client_class = CSRFClient
+    yield secure
+    with secure.app_context():
+        from app.extensions import db as _db
+        _db.engine.dispose()
+
+
+def test_behind_https_the_cookie_is_secure_and_hsts_is_sent(https_app, alice):
+    client = in_english(https_app.test_client())
+    client.environ_base["wsgi.url_scheme"] = "https"  # as the TLS proxy hands requests on
+    login_page = client.get("/login")
+    assert login_page.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    # over HTTPS, Flask-WTF also checks that the form came from this site (as a browser says)
+    resp = client.post("/login", data={"username": "alice", "password": factories.PASSWORD},
+                       headers={"Referer": "https://localhost/login"})
+    assert resp.status_code == 302
+    cookie = next(c for c in resp.headers.getlist("Set-Cookie") if c.startswith("session="))
+    flags = [part.strip().lower() for part in cookie.split(";")]
+    assert "secure" in flags and "httponly" in flags
+    assert "Strict-Transport-Security" in resp.headers
+
+
+def test_on_plain_http_no_hsts_and_the_cookie_works_without_tls(app, alice):
+    _, resp = sign_in(app, "alice")
+    cookie = next(c for c in resp.headers.getlist("Set-Cookie") if c.startswith("session="))
+    assert "secure" not in [part.strip().lower() for part in cookie.split(";")]
+    assert "Strict-Transport-Security" not in resp.headers
+
+
 def test_a_new_session_is_started_at_login(app, alice):
     """Whatever an anonymous visitor's session held (e.g. a planted role) does not carry over."""
     client = app.test_client()

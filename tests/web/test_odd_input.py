@@ -20,7 +20,8 @@ def manager(login_as):
     f"/property/units/{HUGE}", f"/property/units/{HUGE}/edit", f"/manage/staff/{HUGE}",
     f"/property/buildings/{HUGE}/edit", f"/property/residents/{HUGE}/edit",
     f"/catalogue/versions/{HUGE}", f"/catalogue/draft/items/{HUGE}",
-    "/property/units/9223372036854775808",
+    "/property/units/9223372036854775808", "/property/units/2147483648",
+    "/manage/staff/9223372036854775807", "/catalogue/versions/4294967296",
 ])
 def test_ids_the_database_cannot_hold_are_not_found(manager, path):
     assert manager.get(path).status_code == 404
@@ -29,6 +30,8 @@ def test_ids_the_database_cannot_hold_are_not_found(manager, path):
 @pytest.mark.parametrize("query", [
     {"actor": "²"}, {"entity_id": "①"}, {"page": HUGE}, {"entity_id": HUGE},
     {"page": "2", "endpoint": "x"}, {"page": "2", "_method": "POST"}, {"start": "²⁰²⁶-01-01"},
+    {"start": "0001-01-01"}, {"end": "9999-12-31"}, {"start": "0001-01-01", "end": "9999-12-31"},
+    {"actor": "2147483648"}, {"entity_id": "9223372036854775807"},
 ])
 def test_the_audit_page_ignores_malformed_filters(manager, query):
     resp = manager.get("/manage/audit", query_string=query)
