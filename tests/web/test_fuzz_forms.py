@@ -112,36 +112,30 @@ def post_routes(app, role: str | None):
             and granted(required_perm(app, r), role)]
 
 
-@pytest.mark.parametrize("role", ROLES)
-def test_spoiled_form_posts_never_break_a_page_nor_half_save(app, world, role):  # noqa: F811
-    client = signed_in(app, role, world)
-    routes = post_routes(app, role)
+def fuzz_posts(app, client, routes, w) -> list[str]:
+    """EXAMPLES spoiled posts to routes drawn from `routes`; what went wrong."""
     failures: list[str] = []
 
     @FUZZ
     @given(data=st.data())
     def one_post(data):
         rule = data.draw(st.sampled_from(routes), label="route")
-        payload, csrf = data.draw(spoiled(post_data(rule.endpoint, world)), label="payload")
-        failures.extend(posted(app, client, rule, world, payload, csrf))
+        payload, csrf = data.draw(spoiled(post_data(rule.endpoint, w)), label="payload")
+        failures.extend(posted(app, client, rule, w, payload, csrf))
 
     one_post()
+    return failures
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_spoiled_form_posts_never_break_a_page_nor_half_save(app, world, role):  # noqa: F811
+    failures = fuzz_posts(app, signed_in(app, role, world), post_routes(app, role), world)
     assert not failures, f"{len(failures)} failures for {role}:\n" + "\n".join(failures[:20])
 
 
 def test_spoiled_posts_from_an_anonymous_visitor(app, world):  # noqa: F811
-    client = app.test_client()
     routes = [r for r in rules(app) if "POST" in r.methods]
-    failures: list[str] = []
-
-    @FUZZ
-    @given(data=st.data())
-    def one_post(data):
-        rule = data.draw(st.sampled_from(routes), label="route")
-        payload, csrf = data.draw(spoiled(post_data(rule.endpoint, world)), label="payload")
-        failures.extend(posted(app, client, rule, world, payload, csrf))
-
-    one_post()
+    failures = fuzz_posts(app, app.test_client(), routes, world)
     assert not failures, "\n".join(failures[:20])
 
 
