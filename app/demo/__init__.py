@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from app.domain.money import parse_yuan
 from app.domain.pricing import make_price
 from app.extensions import db
+from app.models import money_guard
 from app.models import (
     AuditEvent,
     Category,
@@ -40,10 +41,12 @@ def database_is_empty() -> bool:
 
 
 def wipe() -> None:
-    """Delete every row (for --force). Children first, so foreign keys hold."""
-    for table in reversed(db.metadata.sorted_tables):
-        db.session.execute(table.delete())
-    db.session.flush()
+    """Delete every row (for --force). Children first, so foreign keys hold; the money guard
+    lets this whole-database wipe through (and only it)."""
+    with money_guard.suspended(db.session.connection()):
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        db.session.flush()
 
 
 def seed(force: bool = False, rng_seed: int = 2026) -> dict[str, int]:
