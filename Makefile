@@ -10,7 +10,7 @@ PORT ?= 5000
 WORKERS ?= 2
 DEMO ?= 1
 
-.PHONY: install install-test system run test test-sqlite test-pg test-clock fuzz translations extract-messages bench bench-slips bench-money clean help
+.PHONY: install install-test system run test test-sqlite test-pg test-clock fuzz translations extract-messages bench bench-slips bench-money bench-screens clean help
 
 help:
 	@echo "make run    - install what is missing, migrate, load the demo on first start, serve :$(PORT)"
@@ -88,6 +88,11 @@ bench: install
 	$(PY) scripts/bench.py
 	$(MAKE) --no-print-directory bench-slips
 	$(MAKE) --no-print-directory bench-money
+
+# Open screens against the board: 500 live waits beside wrk on the board, gevent vs gthread
+# workers, and how fast one change reaches all of them; about 3 minutes.
+bench-screens: install-test
+	$(PY) scripts/bench_screens.py
 
 # The slip lifecycle under load (issue 3): gunicorn + wrk + Chromium, about 8 minutes.
 bench-slips: install-test

@@ -96,15 +96,34 @@ def render_pdf(template: str, context: dict) -> bytes:
     The document's own stylesheets (its <link>s to static/css) are parsed once per thread and
     handed to WeasyPrint in the same order: a slip renders about a tenth faster.
     """
-    from weasyprint import HTML
+    # Imported here, not in the pool's thread: the first import looks for its libraries with
+    # a subprocess (ldconfig), which gevent runs only on its main loop.
+    import weasyprint.text.fonts  # noqa: F401
 
     html = render_document_html(template, {**context, "for_print": True})
-    static = Path(current_app.static_folder)
+    return off_the_event_loop(_write_pdf, html, Path(current_app.static_folder))
+
+
+def _write_pdf(html: str, static: Path) -> bytes:
+    from weasyprint import HTML
+
     sheets = [_stylesheet(static, href) for href in _STYLESHEET_LINK.findall(html)]
     html = _STYLESHEET_LINK.sub("", html)
     return HTML(string=html, base_url=static.as_uri() + "/",
                 url_fetcher=_fetcher_class()(static)).write_pdf(stylesheets=sheets,
                                                                font_config=_font_config())
+
+
+def off_the_event_loop(fn, *args):
+    """fn(*args); under gunicorn's gevent workers in a real thread of gevent's pool, so a
+    second of layout does not hold up every other screen of the process meanwhile."""
+    try:
+        from gevent import get_hub, monkey
+    except ImportError:
+        return fn(*args)
+    if not monkey.is_module_patched("threading"):
+        return fn(*args)
+    return get_hub().threadpool.apply(fn, args)
 
 
 def harfbuzz_subset_available() -> bool:

@@ -265,3 +265,74 @@ def test_a_signed_out_wait_is_sent_to_sign_in(served):
     except urllib.error.HTTPError as err:
         status = err.code
     assert status == 302
+
+
+OPEN_SCREENS = 100
+
+
+def test_a_hundred_open_screens_leave_the_board_answering_within_a_second(served):
+    """100 screens keep a live wait open all the time (as phones and office pages do all day);
+    the board, asked 20 times meanwhile, answers each time within a second, and a change still
+    reaches every one of them."""
+    supervisor = Browser(served["base"])
+    supervisor.sign_in(served["supervisor"])
+    stop = threading.Event()
+    errors: list[Exception] = []
+    seen: list[int] = [0] * OPEN_SCREENS
+
+    def screen(i: int) -> None:
+        since = -1
+        while not stop.is_set():
+            try:
+                since = supervisor.wait(since, timeout=30)
+                seen[i] = since
+            except Exception as exc:  # noqa: BLE001 — reported below
+                errors.append(exc)
+                return
+
+    threads = [threading.Thread(target=screen, args=(i,), daemon=True)
+               for i in range(OPEN_SCREENS)]
+    for t in threads:
+        t.start()
+    try:
+        time.sleep(1.0)  # every screen is waiting now
+        took = []
+        for _ in range(20):
+            started = time.monotonic()
+            status, body = supervisor.get("/supervise/", timeout=30)
+            took.append(time.monotonic() - started)
+            assert status == 200 and "board" in body
+        assert max(took) < 1.0, sorted(took)[-5:]
+        before = max(seen)
+        status, body = supervisor.post(f"/supervise/slips/{served['numbers'][3]}/dispatch", {
+            "worker_id": served["workers"][0], "version": "1"}, headers={"HX-Request": "true"})
+        assert status == 200, body[:300]
+        deadline = time.monotonic() + LIVE_WAIT + 1
+        while min(seen) <= before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert min(seen) > before, f"{sum(s <= before for s in seen)} screens missed the change"
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=LIVE_WAIT + 10)
+    assert not errors, errors[:3]
+
+
+def test_a_pdf_is_laid_out_off_the_event_loop_while_screens_wait(served):
+    """A slip PDF from the gevent workers (rendered in gevent's thread pool) while a screen
+    waits: the PDF is whole and the wait still answers on time."""
+    supervisor = Browser(served["base"])
+    supervisor.sign_in(served["supervisor"])
+    stamp = supervisor.wait(-1)
+    answered: list[float] = []
+    started = time.monotonic()
+    waiter = threading.Thread(target=lambda: (supervisor.wait(stamp),
+                                              answered.append(time.monotonic() - started)))
+    waiter.start()
+    with supervisor.opener.open(served["base"] + f"/slips/{served['numbers'][0]}/slip.pdf",
+                                timeout=60) as resp:
+        pdf = resp.read()
+        assert resp.status == 200 and resp.headers["Content-Type"] == "application/pdf"
+    assert pdf.startswith(b"%PDF") and b"%%EOF" in pdf[-1024:]
+    waiter.join(timeout=LIVE_WAIT + 10)
+    assert answered and answered[0] <= LIVE_WAIT + 1.5, answered
