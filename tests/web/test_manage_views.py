@@ -1,7 +1,7 @@
 """The manager's workspace: staff accounts, the audit trail and its filters, the property's settings."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -139,10 +139,6 @@ def test_an_unknown_account_is_not_found(manager):
 
 
 # ---- the audit trail ------------------------------------------------------------------------------
-
-def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
-
 
 @pytest.fixture
 def trail(db):
