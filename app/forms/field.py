@@ -21,6 +21,7 @@ from wtforms.validators import (
 from wtforms.widgets import HiddenInput
 
 from app.forms.fields import BaseForm, IntegerField, YuanField
+from app.models.slips import PhotoKind
 
 # The most a worker may agree at the door for one unit of an item: more is a typing error.
 MAX_DOOR_PRICE_FEN = 100_000_00
@@ -160,10 +161,11 @@ def complete_form(slip, routes, formdata=_Auto, **kwargs) -> CompleteForm:
     return form
 
 
-PHOTO_KIND_CHOICES = [("before", _l("Before")), ("after", _l("After")), ("damage", _l("Damage"))]
+PHOTO_KIND_CHOICES = [(PhotoKind.BEFORE.value, _l("Before")), (PhotoKind.AFTER.value, _l("After")),
+                      (PhotoKind.DAMAGE.value, _l("Damage"))]
 
 
 class PhotoForm(BaseForm):
-    kind = RadioField(_l("The photo shows"), choices=PHOTO_KIND_CHOICES, default="before",
+    kind = RadioField(_l("The photo shows"), choices=PHOTO_KIND_CHOICES, default=PhotoKind.BEFORE.value,
                       validators=[InputRequired(_l("Choose what the photo shows."))])
     photo = FileField(_l("Photo"), validators=[FileRequired(_l("Choose a photo."))], render_kw={"accept": "image/*", "capture": "environment"})

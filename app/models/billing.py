@@ -13,19 +13,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, event, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from app.domain.settlement import PayRoute
 from app.extensions import db
+from app.models._checks import at_least_zero, one_of, quoted, rule
 from app.models._types import UTCDateTime, utcnow
 from app.models.property import Unit
 from app.models.slips import Slip
 from app.models.users import User
-
-
-class PayRoute(StrEnum):
-    """Who pays, and how (chosen at completion; the default follows the resident's kind)."""
-
-    PAY_NOW = "pay_now"        # 现付: anyone pays at the cashier
-    ON_ACCOUNT = "on_account"  # 记帐月结: an owner's monthly account
-    DEPOSIT = "deposit"        # 预交: drawn from a tenant's prepaid deposit
 
 
 class Method(StrEnum):
@@ -48,6 +42,24 @@ class PaymentKind(StrEnum):
     TOPUP = "deposit_topup"            # money into a tenant's deposit
     REFUND = "deposit_refund"          # deposit money paid back, approved by the manager
     REVERSAL = "reversal"              # cancels another payment (its receipt is then void)
+
+
+# A payment's sign follows its kind: money in is positive, money paid out negative, and a
+# reversal the opposite of the payment it cancels. Only a reversal points at another
+# payment, and only a reversal goes without a receipt number.
+MONEY_IN = (PaymentKind.SLIP, PaymentKind.ERRAND_PREPAY, PaymentKind.ERRAND_BALANCE,
+            PaymentKind.STATEMENT, PaymentKind.TOPUP)
+MONEY_OUT = (PaymentKind.ERRAND_CHANGE, PaymentKind.REFUND)
+PAYMENT_SIGN = (f"(kind IN ({quoted(MONEY_IN)}) AND amount_fen > 0)"
+                f" OR (kind IN ({quoted(MONEY_OUT)}) AND amount_fen < 0)"
+                f" OR (kind = '{PaymentKind.REVERSAL}' AND amount_fen <> 0)")
+PAYMENT_REVERSAL = (f"(kind = '{PaymentKind.REVERSAL}' AND reverses_id IS NOT NULL"
+                    " AND number IS NULL)"
+                    f" OR (kind <> '{PaymentKind.REVERSAL}' AND reverses_id IS NULL"
+                    " AND number IS NOT NULL)")
+# An account entry is a slip's charge (positive) or the reversal of one (negative).
+ENTRY_SIGN = ("(reverses_id IS NULL AND amount_fen > 0)"
+              " OR (reverses_id IS NOT NULL AND amount_fen < 0)")
 
 
 class RefundState(StrEnum):
@@ -86,7 +98,9 @@ class Payment(db.Model):
     """
 
     __tablename__ = "payments"
-    __table_args__ = (Index("ix_payments_at", "at"), Index("ix_payments_unit_at", "unit_id", "at"))
+    __table_args__ = (Index("ix_payments_at", "at"), Index("ix_payments_unit_at", "unit_id", "at"),
+                      one_of("kind", PaymentKind), one_of("method", Method),
+                      rule("amount_sign", PAYMENT_SIGN), rule("reversal", PAYMENT_REVERSAL))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str | None] = mapped_column(String(20), unique=True)  # RC202611-0001
@@ -130,7 +144,8 @@ class AccountEntry(db.Model):
     """
 
     __tablename__ = "account_entries"
-    __table_args__ = (Index("ix_account_entries_unit_statement", "unit_id", "statement_id"),)
+    __table_args__ = (Index("ix_account_entries_unit_statement", "unit_id", "statement_id"),
+                      rule("amount_sign", ENTRY_SIGN))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
@@ -214,6 +229,7 @@ class DepositRefund(db.Model):
     cashier pays it out (a REFUND payment)."""
 
     __tablename__ = "deposit_refunds"
+    __table_args__ = (one_of("state", RefundState), rule("amount_positive", "amount_fen > 0"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
@@ -238,6 +254,7 @@ class CashCount(db.Model):
     """Cash counted in a cashier's drawer at the end of a day; the latest count stands."""
 
     __tablename__ = "cash_counts"
+    __table_args__ = tuple(at_least_zero("counted_fen"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     day: Mapped[date] = mapped_column(index=True)

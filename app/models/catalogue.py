@@ -11,8 +11,9 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from app.domain.pricing import PriceSpec
+from app.domain.pricing import Department, PriceSpec
 from app.extensions import db
+from app.models._checks import at_least_zero, one_of, rule
 from app.models._types import UTCDateTime, utcnow
 from app.models.users import User
 
@@ -34,6 +35,7 @@ class Category(db.Model):
 
 class PriceList(db.Model):
     __tablename__ = "price_lists"
+    __table_args__ = (one_of("status", ListStatus),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[int | None] = mapped_column(unique=True)  # 1, 2, 3... once approved
@@ -66,6 +68,10 @@ class PriceItem(db.Model):
     __table_args__ = (
         UniqueConstraint("price_list_id", "code"),
         UniqueConstraint("price_list_id", "category_id", "name_zh"),
+        one_of("department", Department),
+        *at_least_zero("price_min_fen", "price_max_fen"),
+        rule("price_range", "price_min_fen IS NULL OR price_max_fen IS NULL"
+                            " OR price_min_fen <= price_max_fen"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

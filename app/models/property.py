@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.addresses import unit_key, unit_label
 from app.extensions import db
+from app.models._checks import one_of
 from app.models._types import UTCDateTime, utcnow
 
 
@@ -59,6 +60,7 @@ class Unit(db.Model):
 
 class Resident(db.Model):
     __tablename__ = "residents"
+    __table_args__ = (one_of("kind", ResidentKind),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)

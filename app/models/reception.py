@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+from app.models._checks import one_of
 from app.models._types import UTCDateTime, utcnow
 from app.models.property import Resident, Unit
 from app.models.users import User
@@ -28,6 +29,7 @@ class ContactKind(StrEnum):
 
 class ReceptionEntry(db.Model):
     __tablename__ = "reception_entries"
+    __table_args__ = (one_of("channel", Channel), one_of("kind", ContactKind))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, false
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.pricing import PriceSpec
+from app.domain.settlement import PayRoute
 from app.domain.slip_states import State
 from app.extensions import db
+from app.models._checks import at_least_zero, one_of
 from app.models._types import UTCDateTime, utcnow
 from app.models.catalogue import PriceItem, PriceList
 from app.models.property import Resident, Unit
@@ -16,11 +19,20 @@ from app.models.reception import ReceptionEntry
 from app.models.users import User
 
 
+class PhotoKind(StrEnum):
+    BEFORE = "before"
+    AFTER = "after"
+    DAMAGE = "damage"
+
+
 class Slip(db.Model):
     __tablename__ = "slips"
     __table_args__ = (
         Index("ix_slips_state_urgent", "state", "urgent"),
         Index("ix_slips_worker_state", "worker_id", "state"),
+        one_of("state", State), one_of("pay_route", PayRoute),
+        *at_least_zero("quoted_total_fen", "agreed_total_fen", "purchase_fen",
+                       "purchase_spent_fen", "nobody_home_count"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -62,7 +74,7 @@ class Slip(db.Model):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     handed_back_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancel_reason: Mapped[str] = mapped_column(String(300), default="")
-    # Who pays (app.models.billing.PayRoute): follows the resident's kind when opened; the
+    # Who pays (PayRoute): follows the resident's kind when opened; the
     # resident may choose otherwise when signing at completion.
     pay_route: Mapped[str] = mapped_column(String(12), default="pay_now",
                                            server_default="pay_now")
@@ -106,6 +118,10 @@ class SlipLine(db.Model):
     """One priced item: copied from the approved list when quoted, so later lists never alter it."""
 
     __tablename__ = "slip_lines"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        *at_least_zero("unit_price_fen", "final_price_fen", "list_min_fen", "list_max_fen"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slip_id: Mapped[int] = mapped_column(ForeignKey("slips.id"), index=True)
@@ -149,6 +165,7 @@ class SlipEvent(db.Model):
     """One step of a slip's history: who, when, from, to, and a note. Never changed."""
 
     __tablename__ = "slip_events"
+    __table_args__ = (one_of("from_state", State), one_of("to_state", State))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slip_id: Mapped[int] = mapped_column(ForeignKey("slips.id"), index=True)
@@ -171,6 +188,7 @@ class SlipPhoto(db.Model):
     """A before/after or damage photo, stored under instance/photos/ with its metadata removed."""
 
     __tablename__ = "slip_photos"
+    __table_args__ = (one_of("kind", PhotoKind), *at_least_zero("size"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slip_id: Mapped[int] = mapped_column(ForeignKey("slips.id"), index=True)

@@ -10,6 +10,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.domain.roles import ROLE_ORDER, Role
 from app.extensions import db
+from app.models._checks import one_of
 from app.models._types import UTCDateTime, utcnow
 
 
@@ -74,6 +75,7 @@ class SignInThrottle(db.Model):
 
 class UserRole(db.Model):
     __tablename__ = "user_roles"
+    __table_args__ = (one_of("role", Role),)
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
                                          primary_key=True)

@@ -21,12 +21,12 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from app.domain.errors import DomainError
 from app.domain.slip_states import State
 from app.extensions import db
-from app.models.slips import Slip, SlipPhoto
+from app.models.slips import PhotoKind, Slip, SlipPhoto
 from app.models.users import User
 from app.services import live
 from app.services.audit import record
 
-PHOTO_KINDS = ("before", "after", "damage")
+PHOTO_KINDS = tuple(PhotoKind)
 PHOTO_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "MPO"}
 PHOTO_MAX_SIDE = 1600            # pixels, the longer side once stored
 PHOTO_MAX_PIXELS = 60_000_000    # a decoded photo larger than this is refused (memory)
