@@ -5,6 +5,7 @@ The whole suite runs on SQLite by default and on a throwaway PostgreSQL with PSD
 from __future__ import annotations
 
 import os
+import uuid
 from contextlib import ExitStack
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -85,15 +86,25 @@ class CSRFClient(FlaskClient):
             raw = sess["csrf_token"]
         return URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(raw)
 
-    def open(self, *args, csrf: bool = True, **kwargs):
+    def open(self, *args, csrf: bool = True, key: bool = True, **kwargs):
         method = (kwargs.get("method") or "GET").upper()
-        if csrf and method in ("POST", "PUT", "PATCH", "DELETE"):
+        if method in ("POST", "PUT", "PATCH", "DELETE"):
             data = kwargs.get("data")
             if data is None:
                 data = {}
-            if isinstance(data, dict) and "csrf_token" not in data:
+            if isinstance(data, dict):
                 # a copy: the caller's dict stays as it was, fit to send from another client
-                kwargs["data"] = {**data, "csrf_token": self.csrf_token()}
+                data = dict(data)
+                if csrf and "csrf_token" not in data:
+                    data["csrf_token"] = self.csrf_token()
+                # A form drawn by the browser carries a fresh request key; a test that is
+                # about the key sends its own (or key=False to send none).
+                if key and not any(k == "request_key" or k.endswith("-request_key")
+                                   for k in data):
+                    prefixes = {k.split("-", 1)[0] + "-" for k in data if "-" in k}
+                    for prefix in {"", *prefixes}:  # a prefixed form's key is prefixed too
+                        data[prefix + "request_key"] = uuid.uuid4().hex
+                kwargs["data"] = data
         # Each request gets its own app context, as in production. Without this, requests made
         # while a test holds an app context would share one `g`: the signed-in user cached by
         # Flask-Login, the language cached by Flask-Babel, and the database session.

@@ -3,54 +3,21 @@ each time it is drawn), so a double click or a resend records the money once; a 
 slip also carries the slip version it was drawn from, so a stale screen cannot pay."""
 from __future__ import annotations
 
-import secrets
-
 from flask_babel import lazy_gettext as _l
-from flask_wtf.form import _Auto
-from wtforms import HiddenField, RadioField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Regexp
+from wtforms import RadioField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 from wtforms.widgets import HiddenInput
 
-from app.forms.fields import BaseForm, IntegerField, YuanField
+from app.forms.fields import STALE_FORM, BaseForm, IntegerField, OnceForm, YuanField
 from app.models.billing import METHOD_LABELS, Method
 
-STALE_FORM = _l("This form is out of date. Look at it again and repeat.")
 MONEY_METHODS = (Method.CASH, Method.WECHAT, Method.ALIPAY, Method.CARD, Method.BANK)
 METHOD_CHOICES = [(m.value, METHOD_LABELS[m]) for m in MONEY_METHODS]
 AMOUNT_REQUIRED = _l("Enter an amount above zero.")
 
 
-def new_key() -> str:
-    return secrets.token_urlsafe(16)
-
-
-class MoneyForm(BaseForm):
+class MoneyForm(OnceForm):
     """A form that records money once: a fresh request key every time it is drawn."""
-
-    request_key = HiddenField(validators=[
-        InputRequired(STALE_FORM), Regexp(r"^[A-Za-z0-9_-]{8,64}$", message=STALE_FORM)])
-
-    def __init__(self, formdata=_Auto, **kwargs):
-        super().__init__(formdata=formdata, **kwargs)
-        if formdata is None or not self.is_submitted():
-            self.request_key.data = new_key()
-
-    def renew(self) -> None:
-        """Drawn again after a refusal: a retry is a new submission."""
-        self.request_key.data = new_key()
-
-    def validate(self, extra_validators=None) -> bool:
-        ok = super().validate(extra_validators)
-        # Hidden fields have no place on screen: their message goes to the form's alert.
-        for hidden in self._hidden():
-            for message in hidden.errors:
-                if message not in self.form_errors:
-                    self.form_errors.append(message)
-            hidden.errors = []
-        return ok
-
-    def _hidden(self):
-        return [self.request_key]
 
 
 class SlipMoneyForm(MoneyForm):
@@ -98,7 +65,7 @@ class TopUpForm(MoneyForm):
         Length(max=300, message=_l("At most 300 characters."))])
 
 
-class RefundRequestForm(BaseForm):
+class RefundRequestForm(OnceForm):
     """Ask the manager to pay deposit money back (nothing moves until it is paid out)."""
 
     amount = YuanField(_l("Amount (yuan)"), validators=[InputRequired(AMOUNT_REQUIRED)])

@@ -7,10 +7,10 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from app.domain.errors import DomainError
 from app.domain.pricing import DEPARTMENT_LABELS, UNITS_OF_CHARGE, make_price
-from app.forms.fields import BaseForm, YuanField
+from app.forms.fields import BaseForm, OnceForm, YuanField
 
 
-class ItemForm(BaseForm):
+class ItemForm(OnceForm):
     category_id = SelectField(_l("Category"), coerce=int, validators=[
         DataRequired(_l("Choose a category."))])
     name_zh = StringField(_l("Name (Chinese)"), validators=[
@@ -55,7 +55,7 @@ def category_label(category) -> str:
     return category.name_zh
 
 
-class CategoryForm(BaseForm):
+class CategoryForm(OnceForm):
     code = StringField(_l("Code"), validators=[
         DataRequired(_l("Enter a short code.")), Length(max=20),
         Regexp(r"^[a-z0-9_]+$", message=_l("Lower-case letters, digits and _ only."))])

@@ -20,7 +20,13 @@ from wtforms.validators import (
 )
 from wtforms.widgets import HiddenInput
 
-from app.forms.fields import BaseForm, IntegerField, YuanField
+from app.forms.fields import (
+    BaseForm,
+    IntegerField,
+    OnceForm,
+    YuanField,
+    hidden_errors_to_form,
+)
 from app.models.slips import PhotoKind
 
 # The most a worker may agree at the door for one unit of an item: more is a typing error.
@@ -51,12 +57,7 @@ class ActionForm(BaseForm):
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
-        # The hidden fields have no place on screen: their message goes to the form's alert.
-        for hidden in (self.expected_version, self.request_key):
-            for message in hidden.errors:
-                if message not in self.form_errors:
-                    self.form_errors.append(message)
-            hidden.errors = []
+        hidden_errors_to_form(self, (self.expected_version, self.request_key))
         return ok
 
 
@@ -165,7 +166,7 @@ PHOTO_KIND_CHOICES = [(PhotoKind.BEFORE.value, _l("Before")), (PhotoKind.AFTER.v
                       (PhotoKind.DAMAGE.value, _l("Damage"))]
 
 
-class PhotoForm(BaseForm):
+class PhotoForm(OnceForm):
     kind = RadioField(_l("The photo shows"), choices=PHOTO_KIND_CHOICES, default=PhotoKind.BEFORE.value,
                       validators=[InputRequired(_l("Choose what the photo shows."))])
     photo = FileField(_l("Photo"), validators=[FileRequired(_l("Choose a photo."))], render_kw={"accept": "image/*", "capture": "environment"})

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import re
+import secrets
 
+import wtforms
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-import wtforms
-from wtforms import PasswordField, StringField
+from flask_wtf.form import _Auto
+from wtforms import HiddenField, PasswordField, StringField
+from wtforms.validators import Optional, Regexp
 
 from app.domain.money import MoneyError, format_yuan, parse_yuan
 
@@ -50,11 +53,25 @@ class IntegerField(wtforms.IntegerField):
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+def _blank_is_empty(field) -> None:
+    """Only spaces (also the full-width space of a Chinese input method, tabs, newlines) is
+    nothing entered: a required field asks for it, the way it does for an empty one."""
+    raw = field.raw_data
+    if isinstance(field, PasswordField) or not raw or not all(isinstance(v, str) for v in raw):
+        return
+    if all(not v.strip() for v in raw):
+        field.raw_data = [""]
+        if isinstance(field.data, str):
+            field.data = ""
+
+
 class BaseForm(FlaskForm):
     """Every form of the app: text with control characters (NUL and the like, which no
     printed slip can show and PostgreSQL refuses) is refused next to its field."""
 
     def validate(self, extra_validators=None) -> bool:
+        for field in self:
+            _blank_is_empty(field)
         ok = super().validate(extra_validators)
         for field in self:
             if isinstance(field, PasswordField) or not isinstance(field.data, str):
@@ -65,3 +82,49 @@ class BaseForm(FlaskForm):
                     field.errors.append(message)
                 ok = False
         return ok
+
+
+STALE_FORM = _l("This form is out of date. Look at it again and repeat.")
+
+
+def new_key() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class OnceForm(BaseForm):
+    """A form that makes something (a slip, a contact, a payment): a fresh request key every
+    time it is drawn, so a double click or a resend makes it once (web.forms.save_once).
+
+    The key is a hidden field (rendered by `hidden_tag()`); its message, having no place on
+    screen, goes to the form's alert. Making something without a key is refused (by
+    save_once); the same form used to edit something needs none.
+    """
+
+    request_key = HiddenField(validators=[
+        Optional(), Regexp(r"^[A-Za-z0-9_-]{8,64}$", message=STALE_FORM)])
+
+    def __init__(self, formdata=_Auto, **kwargs):
+        super().__init__(formdata=formdata, **kwargs)
+        if formdata is None or not self.is_submitted():
+            self.request_key.data = new_key()
+
+    def renew(self) -> None:
+        """Drawn again after a refusal that made something: a retry is a new submission."""
+        self.request_key.data = new_key()
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        hidden_errors_to_form(self, self._hidden())
+        return ok
+
+    def _hidden(self):
+        return [self.request_key]
+
+
+def hidden_errors_to_form(form, hidden) -> None:
+    """Hidden fields have no place on screen: their messages go to the form's alert."""
+    for field in hidden:
+        for message in field.errors:
+            if message not in form.form_errors:
+                form.form_errors.append(message)
+        field.errors = []

@@ -11,12 +11,12 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from app.forms.fields import BaseForm, IntegerField
+from app.forms.fields import BaseForm, IntegerField, OnceForm
 
 KIND_CHOICES = [("owner", _l("Owner (业主)")), ("tenant", _l("Tenant (租户)"))]
 
 
-class BuildingForm(BaseForm):
+class BuildingForm(OnceForm):
     code = StringField(_l("Building number"), validators=[
         DataRequired(_l("Enter the building number.")), Length(max=10)])
     name = StringField(_l("Display name"), validators=[Optional(), Length(max=40)])
@@ -24,7 +24,7 @@ class BuildingForm(BaseForm):
         Optional(), NumberRange(min=1, max=200, message=_l("Between 1 and 200."))])
 
 
-class UnitForm(BaseForm):
+class UnitForm(OnceForm):
     building_id = SelectField(_l("Building"), coerce=int, validators=[
         DataRequired(_l("Choose a building."))])
     entrance = IntegerField(_l("Entrance (单元)"), validators=[
@@ -36,7 +36,7 @@ class UnitForm(BaseForm):
     note = StringField(_l("Note"), validators=[Optional(), Length(max=200)])
 
 
-class ResidentForm(BaseForm):
+class ResidentForm(OnceForm):
     name = StringField(_l("Name"), validators=[
         DataRequired(_l("Enter the resident's name.")),
         Length(max=40, message=_l("At most 40 characters."))])

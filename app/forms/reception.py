@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, RadioField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp
 
-from app.forms.fields import BaseForm
+from app.forms.fields import BaseForm, OnceForm
 from app.forms.property import KIND_CHOICES
 from app.models.reception import Channel, ContactKind
 from app.services.reception import CHANNEL_LABELS, KIND_LABELS
@@ -16,7 +16,7 @@ NEW_RESIDENT = "new"
 _PHONE = re.compile(r"^[0-9+\-\s()]{5,30}$")  # as app.services.property checks it
 
 
-class ContactForm(BaseForm):
+class ContactForm(OnceForm):
     """One call or visit. The unit and resident come from the finder; the rest is typed."""
 
     unit_id = HiddenField(validators=[Optional(), Regexp(

@@ -17,7 +17,7 @@ from wtforms import (
 from wtforms.validators import Length, Optional, Regexp
 
 from app.domain.errors import DomainError
-from app.forms.fields import BaseForm, YuanField
+from app.forms.fields import OnceForm, YuanField
 from app.services.slips import MAX_LINES, MAX_QUANTITY
 
 
@@ -94,7 +94,7 @@ class LineForm(Form):
     price = YuanField(_l("Unit price (yuan)"))
 
 
-class SlipForm(BaseForm):
+class SlipForm(OnceForm):
     # One more than a slip holds: the service then says how many it takes.
     lines = FieldList(FormField(LineForm), min_entries=0, max_entries=MAX_LINES + 1)
     free = BooleanField(_l("Free repair: covered by the management fee (slip at zero)"))

@@ -5,7 +5,7 @@ from wtforms import PasswordField, SelectMultipleField, StringField, widgets
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from app.domain.roles import ROLE_ORDER
-from app.forms.fields import BaseForm
+from app.forms.fields import BaseForm, OnceForm
 from app.web.nav import ROLE_LABELS
 
 
@@ -19,7 +19,7 @@ def _roles_field():
                               validators=[DataRequired(_l("Give the account at least one role."))])
 
 
-class StaffForm(BaseForm):
+class StaffForm(OnceForm):
     full_name = StringField(_l("Name"), validators=[
         DataRequired(_l("Enter the person's name.")), Length(max=60)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=30)])

@@ -14,11 +14,13 @@ from app.models.property import Building, Resident, ResidentKind, Unit
 from app.models.reception import Channel, ContactKind, ReceptionEntry
 from app.models.settings import PropertySettings
 from app.models.slips import Slip, SlipEvent, SlipLine, SlipPhoto
-from app.models.users import SignInThrottle, User, UserRole
+from app.models.submissions import Submission
+from app.models.users import SignInThrottle, StaffSession, User, UserRole
 
 __all__ = [
     "AuditEvent", "Building", "Category", "ListStatus", "PriceItem", "PriceList",
     "PropertySettings", "Resident", "ResidentKind", "Unit", "User", "UserRole", "SignInThrottle",
+    "StaffSession", "Submission",
     "LiveStamp", "NumberSequence", "Channel", "ContactKind", "ReceptionEntry",
     "Slip", "SlipEvent", "SlipLine", "SlipPhoto",
     "AccountEntry", "CashCount", "DepositRefund", "Payment", "Statement", "StatementRun",

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, event, inspect
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, event, inspect, text
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from app.domain.settlement import PayRoute
@@ -209,6 +209,11 @@ class StatementRun(db.Model):
     interrupted carries on where it stopped."""
 
     __tablename__ = "statement_runs"
+    # One run of a month at a time, however many screens start it at once: a second start
+    # finds the first (a finished month may be run again for entries that came late).
+    __table_args__ = (Index("uq_statement_runs_open_month", "month", unique=True,
+                            sqlite_where=text("finished_at IS NULL"),
+                            postgresql_where=text("finished_at IS NULL")),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     month: Mapped[str] = mapped_column(String(7), index=True)

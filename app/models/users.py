@@ -85,3 +85,17 @@ class UserRole(db.Model):
 
     def __init__(self, role: Role | str):
         self.role = Role(role).value
+
+
+class StaffSession(db.Model):
+    """One signed-in browser: the cookie carries its id, and it is refused once it has ended
+    (signed out, the password changed, the account reset or deactivated)."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    address: Mapped[str] = mapped_column(String(64), default="")
+    agent: Mapped[str] = mapped_column(String(200), default="")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import secrets
 from collections.abc import Iterable
 from datetime import timedelta
 
@@ -15,7 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app.domain.errors import DomainError
 from app.domain.roles import Role
 from app.extensions import db
-from app.models.users import SignInThrottle, User, UserRole
+from app.models.users import SignInThrottle, StaffSession, User, UserRole
 from app.services import clock
 from app.services.audit import record
 
@@ -201,21 +202,57 @@ def update_user(user: User, *, full_name: str, phone: str, roles: Iterable[str],
     return user
 
 
-def reset_password(user: User, password: str) -> None:
-    """Set a new password; every open session of that account ends."""
+def start_session(user: User, address: str | None, agent: str | None) -> str:
+    """A browser signs in: the id its cookie carries from now on."""
+    sid = secrets.token_urlsafe(32)
+    db.session.add(StaffSession(id=sid, user_id=user.id, address=(address or "")[:64],
+                                agent=(agent or "")[:200]))
+    db.session.flush()
+    return sid
+
+
+def session_is_open(sid: str | None, user_id: int) -> bool:
+    """The cookie's session was started for this person and has not ended."""
+    if not sid or not isinstance(sid, str):
+        return False
+    row = db.session.get(StaffSession, sid)
+    return row is not None and row.user_id == user_id and row.ended_at is None
+
+
+def end_session(sid: str | None) -> None:
+    """Signed out: the cookie, even a copy of it kept elsewhere, opens nothing any more."""
+    if sid and isinstance(sid, str):
+        db.session.execute(update(StaffSession).where(StaffSession.id == sid,
+                                                      StaffSession.ended_at.is_(None))
+                           .values(ended_at=clock.now()))
+
+
+def _end_sessions(user: User, keep: str | None = None) -> None:
+    """Every open session of the account ends (but `keep`, the one asking)."""
+    ending = update(StaffSession).where(StaffSession.user_id == user.id,
+                                        StaffSession.ended_at.is_(None))
+    if keep:
+        ending = ending.where(StaffSession.id != keep)
+    db.session.execute(ending.values(ended_at=clock.now()))
+    user.session_version += 1
+
+
+def reset_password(user: User, password: str, keep: str | None = None) -> None:
+    """Set a new password; every open session of that account ends (but `keep`)."""
     _check_password(password, user.roles)
     user.set_password(password)
-    user.session_version += 1
+    _end_sessions(user, keep)
     user.failed_logins = 0
     user.locked_until = None
     record("user.reset_password", "user", user.id, user.username)
 
 
-def change_own_password(user: User, current: str, new: str) -> None:
-    """A person changes their own password, proving the current one first."""
+def change_own_password(user: User, current: str, new: str, keep: str | None = None) -> None:
+    """A person changes their own password, proving the current one first; their other
+    sessions end, the one they are using (`keep`) goes on."""
     if not user.check_password(current):
         raise DomainError(_l("This is not your current password."), "current")
-    reset_password(user, new)
+    reset_password(user, new, keep)
 
 
 def set_active(user: User, active: bool, acting: User) -> None:
@@ -225,7 +262,7 @@ def set_active(user: User, active: bool, acting: User) -> None:
             raise DomainError(_l("You cannot deactivate your own account."))
         if Role.MANAGER in user.roles:
             _keep_a_manager(user)
-        user.session_version += 1
+        _end_sessions(user)
     user.active = active
     record("user.activate" if active else "user.deactivate", "user", user.id, user.username,
            actor_id=acting.id)

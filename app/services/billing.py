@@ -41,7 +41,7 @@ from app.models.billing import (
 from app.models.property import Resident, ResidentKind, Unit
 from app.models.slips import Slip
 from app.models.users import User
-from app.services import clock, live
+from app.services import clock, live, races
 from app.services.audit import record
 from app.services.numbering import next_in_series
 from app.services.slips import _append, act
@@ -542,16 +542,27 @@ def start_month_end(month: str, cashier: User) -> StatementRun:
     statement a month, and an entry goes on exactly one statement."""
     _cashier(cashier)
     month = parse_month(month)
-    running = db.session.scalar(select(StatementRun).where(
-        StatementRun.month == month, StatementRun.finished_at.is_(None)))
-    if running is not None:
-        return running
-    total = db.session.scalar(select(func.count()).select_from(_candidates(month).subquery()))
-    run = StatementRun(month=month, started_by=cashier, units_total=total or 0)
-    db.session.add(run)
-    db.session.flush()
-    record("statement.run", "statement_run", run.id, month, actor_id=cashier.id,
-           after={"units": run.units_total})
+    cashier_id = cashier.id
+    made: list[StatementRun] = []
+
+    def running() -> StatementRun | None:
+        return db.session.scalar(select(StatementRun).where(
+            StatementRun.month == month, StatementRun.finished_at.is_(None)))
+
+    def start() -> StatementRun:
+        total = db.session.scalar(select(func.count())
+                                  .select_from(_candidates(month).subquery()))
+        run = StatementRun(month=month, started_by_id=cashier_id, units_total=total or 0)
+        db.session.add(run)
+        made.append(run)
+        return run
+
+    # Started from many screens at once: the month's one open run (a unique index) is made
+    # by the first; the others carry on with it.
+    run = races.first_or_make(running, start)
+    if made and run is made[-1]:
+        record("statement.run", "statement_run", run.id, month, actor_id=cashier_id,
+               after={"units": run.units_total})
     return run
 
 

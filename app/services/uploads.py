@@ -18,6 +18,8 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from sqlalchemy import func, select
+
 from app.domain.errors import DomainError
 from app.domain.slip_states import State
 from app.extensions import db
@@ -29,7 +31,11 @@ from app.services.audit import record
 PHOTO_KINDS = tuple(PhotoKind)
 PHOTO_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "MPO"}
 PHOTO_MAX_SIDE = 1600            # pixels, the longer side once stored
-PHOTO_MAX_PIXELS = 60_000_000    # a decoded photo larger than this is refused (memory)
+# Pixels decoded at most (24 MP, ~72 MB in RGB), checked from the file's header before any
+# decoding. A JPEG is decoded at 1/2, 1/4 or 1/8 of its size when that is still larger than
+# what is kept, so a phone's 48 MP photo fits; a 59 MP PNG of 190 KB does not.
+PHOTO_MAX_PIXELS = 24_000_000
+PHOTO_MAX_PER_SLIP = 12          # before, after and damage photos of one job
 PHOTO_STATES = frozenset({State.ON_SITE, State.AWAITING_PRICE, State.IN_PROGRESS,
                           State.COMPLETED})
 
@@ -55,8 +61,12 @@ def _open_image(data: bytes, field: str, message) -> Image.Image:
             probe = Image.open(BytesIO(data))
             probe.verify()  # a truncated or forged file fails here
             image = Image.open(BytesIO(data))
+            if image.format in ("JPEG", "MPO"):
+                image.draft("RGB", (PHOTO_MAX_SIDE, PHOTO_MAX_SIDE))
             if image.width * image.height > PHOTO_MAX_PIXELS:
-                raise DomainError(_l("The picture is too large to process."), field)
+                raise DomainError(_l("The picture has too many pixels (at most %(mp)s "
+                                     "megapixels). Take it again at a lower resolution.",
+                                     mp=PHOTO_MAX_PIXELS // 1_000_000), field)
             image.load()
     except DomainError:
         raise
@@ -109,6 +119,11 @@ def save_photo(slip: Slip, kind: str, data: bytes, user: User) -> SlipPhoto:
         raise DomainError(_l("Choose what the photo shows."), "kind")
     if slip.state not in PHOTO_STATES:
         raise DomainError(_l("Photos are taken at the job, after checking in."), "photo")
+    taken = db.session.scalar(select(func.count()).select_from(SlipPhoto)
+                              .where(SlipPhoto.slip_id == slip.id))
+    if taken >= PHOTO_MAX_PER_SLIP:
+        raise DomainError(_l("This job already has %(n)s photos, the most one job keeps.",
+                             n=PHOTO_MAX_PER_SLIP), "photo")
     jpeg = clean_photo(data)
     name = f"{kind}-{uuid.uuid4().hex[:16]}.jpg"
     relative = _store(Path("photos") / slip.number / name, jpeg)

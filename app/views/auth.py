@@ -50,6 +50,8 @@ def login():
                 if chosen:  # picked with the button on this login page: the account keeps it
                     accounts.set_locale(user, locale)
             login_user(user)
+            session["sid"] = accounts.start_session(user, request.remote_addr,
+                                                    request.user_agent.string)
             session.permanent = True
             db.session.commit()
             return redirect(safe_next(request.args.get("next")) or home_url())
@@ -61,6 +63,8 @@ def login():
 def logout():
     """Sign out and forget the session (the chosen language stays)."""
     locale = session.get("locale")
+    accounts.end_session(session.get("sid"))
+    db.session.commit()
     logout_user()
     session.clear()
     if locale:
@@ -109,7 +113,7 @@ def change_password():
     form = ChangePasswordForm()
     user = current_user._get_current_object()  # the real object: login_user on the proxy loops
     saved, _done = save_form(form, lambda: accounts.change_own_password(
-        user, form.current.data, form.password.data))
+        user, form.current.data, form.password.data, keep=session.get("sid")))
     if saved:
         login_user(user)  # this session carries the new session version; the others end
         flash(_("Your password has been changed."), "success")

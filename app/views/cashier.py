@@ -56,7 +56,7 @@ from app.models.billing import (
 from app.models.slips import Slip
 from app.services import billing, catalogue, clock, live, slips
 from app.services import property as prop
-from app.web.forms import form_status, save_form
+from app.web.forms import form_status, save_form, save_once
 from app.web.guards import require
 from app.web.render import page_or_partial, wants_partial
 
@@ -211,13 +211,13 @@ def pay(number: str):
     slip = _slip_or_404(number)
     if slip.errand:
         form = ErrandReturnForm()
-        saved, payment = save_form(form, lambda: billing.settle_errand(
+        saved, payment = save_once(form, Payment, lambda: billing.settle_errand(
             slip, current_user, form.method.data, payer_name=form.payer_name.data or "",
             expected_version=form.version.data, request_key=form.request_key.data))
         kind = "errand_return"
     else:
         form = PayForm()
-        saved, payment = save_form(form, lambda: billing.take_payment(
+        saved, payment = save_once(form, Payment, lambda: billing.take_payment(
             slip, current_user, form.method.data, form.amount.data,
             payer_name=form.payer_name.data or "", note=form.note.data or "",
             expected_version=form.version.data, request_key=form.request_key.data))
@@ -233,7 +233,7 @@ def draw(number: str):
     """One button: a tenant's finished slip drawn from the unit's prepaid deposit."""
     slip = _slip_or_404(number)
     form = DrawForm()
-    saved, payment = save_form(form, lambda: billing.draw_from_deposit(
+    saved, payment = save_once(form, Payment, lambda: billing.draw_from_deposit(
         slip, current_user, expected_version=form.version.data,
         request_key=form.request_key.data))
     if not saved:
@@ -269,7 +269,7 @@ def prepay(number: str):
     """An errand paid before the worker goes out: the quoted fee plus the purchase money."""
     slip = _slip_or_404(number)
     form = PayForm()
-    saved, payment = save_form(form, lambda: billing.prepay_errand(
+    saved, payment = save_once(form, Payment, lambda: billing.prepay_errand(
         slip, current_user, form.method.data, form.amount.data,
         payer_name=form.payer_name.data or "", note=form.note.data or "",
         expected_version=form.version.data, request_key=form.request_key.data))
@@ -325,7 +325,7 @@ def top_up(key: str):
     """Money into the tenant's prepaid deposit, with a receipt."""
     unit = _unit_or_404(key)
     form = TopUpForm(prefix="topup")
-    saved, payment = save_form(form, lambda: billing.top_up(
+    saved, payment = save_once(form, Payment, lambda: billing.top_up(
         unit, current_user, form.method.data, form.amount.data,
         payer_name=form.payer_name.data or "", note=form.note.data or "",
         request_key=form.request_key.data))
@@ -343,7 +343,7 @@ def refund_request(key: str):
     """Ask the manager to pay deposit money back; nothing moves until it is approved and paid."""
     unit = _unit_or_404(key)
     form = RefundRequestForm(prefix="refund")
-    saved, refund = save_form(form, lambda: billing.request_refund(
+    saved, refund = save_once(form, DepositRefund, lambda: billing.request_refund(
         unit, current_user, form.amount.data, form.reason.data or ""))
     if not saved:
         return _account(unit, 422, refund=form)
@@ -358,7 +358,7 @@ def pay_refund(refund_id: int):
     """Pay out a refund the manager approved: money leaves the deposit, with a voucher."""
     refund = db.session.get(DepositRefund, refund_id) or abort(404)
     form = PayRefundForm(prefix=f"payout{refund.id}")
-    saved, payment = save_form(form, lambda: billing.pay_refund(
+    saved, payment = save_once(form, Payment, lambda: billing.pay_refund(
         refund, current_user, form.method.data, request_key=form.request_key.data))
     if not saved:
         form.renew()
@@ -377,7 +377,7 @@ def pay_statement(key: str, month: str):
     if statement is None:
         abort(404)
     form = PayStatementForm(prefix=f"st{statement.id}")
-    saved, payment = save_form(form, lambda: billing.pay_statement(
+    saved, payment = save_once(form, Payment, lambda: billing.pay_statement(
         statement, current_user, form.method.data, form.amount.data,
         payer_name=form.payer_name.data or "", note=form.note.data or "",
         request_key=form.request_key.data))
@@ -429,7 +429,7 @@ def void(number: str):
     """Void a receipt with a reason: a reversal is recorded, the receipt keeps its number."""
     payment = billing.receipt(number) or abort(404)
     form = VoidForm()
-    saved, _reversal = save_form(form, lambda: billing.void(
+    saved, _reversal = save_once(form, Payment, lambda: billing.void(
         payment, current_user, form.reason.data or "", request_key=form.request_key.data))
     if not saved:
         form.renew()

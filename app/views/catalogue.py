@@ -21,13 +21,13 @@ from app.domain.errors import DomainError
 from app.domain.permissions import Perm
 from app.extensions import db, htmx
 from app.forms.catalogue import ApproveForm, CategoryForm, ItemForm
-from app.models import ListStatus, PriceItem, PriceList
+from app.models import Category, ListStatus, PriceItem, PriceList
 from app.services import catalogue as cat
 from app.services.catalogue import ItemInput
 from app.services.notice import notice_context
 from app.services.pdf import render_document_html, render_pdf
 from app.web.args import int_arg
-from app.web.forms import form_status, save_form
+from app.web.forms import form_status, save_form, save_once
 from app.web.guards import require
 from app.web.render import page_or_partial
 
@@ -188,7 +188,7 @@ def item_new():
     form = _item_form()
     if request.method == "GET" and int_arg("category"):
         form.category_id.data = int_arg("category")
-    saved, _item = save_form(form, lambda: cat.add_item(draft, _item_input(form)))
+    saved, _item = save_once(form, PriceItem, lambda: cat.add_item(draft, _item_input(form)))
     if saved:
         flash(_("Item added to the draft."), "success")
         return redirect(url_for("catalogue.draft"))
@@ -259,7 +259,7 @@ def draft_approve():
 def category_new():
     """Add a category to the price list."""
     form = CategoryForm()
-    saved, _category = save_form(form, lambda: cat.add_category(
+    saved, _category = save_once(form, Category, lambda: cat.add_category(
         form.code.data, form.name_zh.data, form.name_en.data or ""))
     if saved:
         flash(_("Category added."), "success")

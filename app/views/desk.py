@@ -29,12 +29,13 @@ from app.forms.slips import SlipForm
 from app.models.catalogue import PriceItem, PriceList
 from app.models.property import Resident, Unit
 from app.models.reception import ContactKind, ReceptionEntry
+from app.models.slips import Slip
 from app.services import catalogue, clock, live, reception
 from app.services import property as prop
 from app.services import slips as svc
 from app.services.overview import staff_with_role
 from app.web.args import parse_int
-from app.web.forms import form_status, save_form
+from app.web.forms import form_status, save_form, save_once
 from app.web.guards import require
 from app.web.render import page_or_partial
 
@@ -128,7 +129,7 @@ def pick():
 def contact_new():
     """Write one call or visit into the log; a job goes on to its slip, an enquiry is closed."""
     form = ContactForm()
-    saved, entry = save_form(form, lambda: reception.log_contact(_contact(form), current_user))
+    saved, entry = save_once(form, ReceptionEntry, lambda: reception.log_contact(_contact(form), current_user))
     if saved:
         if entry.kind in reception.SLIP_KINDS:
             return redirect(url_for("desk.slip_new", entry_id=entry.id))
@@ -261,7 +262,7 @@ def slip_new(entry_id: int):
     form = SlipForm()
     if request.method == "GET":
         _prefill(form, entry)
-    saved, slip = save_form(form, lambda: svc.open_slip(_slip_request(form, entry, price_list),
+    saved, slip = save_once(form, Slip, lambda: svc.open_slip(_slip_request(form, entry, price_list),
                                                         current_user, price_list))
     if saved:
         flash(_("Slip %(number)s opened.", number=slip.number), "success")

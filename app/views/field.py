@@ -32,10 +32,10 @@ from app.forms.field import (
     prices_of,
 )
 from app.models.billing import ROUTE_LABELS, PayRoute
-from app.models.slips import Slip
+from app.models.slips import Slip, SlipPhoto
 from app.services import billing, catalogue, clock, slips, uploads
 from app.web.filters import local_time, money
-from app.web.forms import form_status, save_form
+from app.web.forms import form_status, save_form, save_once
 from app.web.guards import require
 from app.web.render import page_or_partial
 
@@ -110,7 +110,7 @@ def photo(number: str):
     """A before/after/damage photo of the job: images only, size-limited, metadata removed."""
     slip = _mine(number)
     form = PhotoForm()
-    saved, _photo = save_form(form, lambda: uploads.save_photo(
+    saved, _photo = save_once(form, SlipPhoto, lambda: uploads.save_photo(
         slip, form.kind.data, _read(form.photo.data), current_user))
     if saved:
         flash(_("Photo saved."), "success")

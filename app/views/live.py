@@ -23,5 +23,5 @@ def wait():
     db.session.remove()
     stamp = live.wait_for_change(app, since)
     resp = jsonify(stamp=stamp)
-    resp.headers["Cache-Control"] = "no-store"
+    resp.headers["Cache-Control"] = "private, no-store"
     return resp

@@ -1,8 +1,16 @@
 """The manager's workspace: staff accounts, the audit trail, the property's settings."""
 from __future__ import annotations
 
-
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -29,7 +37,7 @@ from app.services.settings import FIELDS as SETTINGS_FIELDS
 from app.services.settings import property_settings, update_settings
 from app.web.args import parse_day, parse_int
 from app.web.audit_labels import ACTIONS
-from app.web.forms import form_status, save_form
+from app.web.forms import form_status, save_form, save_once
 from app.web.guards import can, require
 from app.web.render import page_or_partial
 
@@ -74,7 +82,7 @@ def staff():
 def staff_new():
     """Create a staff account with its roles and first password."""
     form = NewStaffForm()
-    saved, user = save_form(form, lambda: accounts.create_user(
+    saved, user = save_once(form, User, lambda: accounts.create_user(
         form.username.data, form.full_name.data, form.password.data, form.roles.data,
         form.phone.data or ""))
     if saved:
@@ -107,7 +115,9 @@ def staff_password(user_id: int):
     """Set a new password for someone who forgot theirs; their open sessions end."""
     user = _user_or_404(user_id)
     form = ResetPasswordForm()
-    saved, _done = save_form(form, lambda: accounts.reset_password(user, form.password.data))
+    own = session.get("sid") if user.id == current_user.id else None  # their own: it goes on
+    saved, _done = save_form(form, lambda: accounts.reset_password(user, form.password.data,
+                                                                   keep=own))
     if saved:
         flash(_("New password set for %(name)s.", name=user.username), "success")
         return redirect(url_for("manage.staff_edit", user_id=user.id))

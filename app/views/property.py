@@ -21,7 +21,7 @@ from app.forms.property import BuildingForm, ImportForm, ResidentForm, UnitForm
 from app.models import Building, Resident, Unit
 from app.services import property as prop
 from app.web.args import int_arg
-from app.web.forms import form_errors_from, form_status, save_form
+from app.web.forms import form_errors_from, form_status, save_form, save_once
 from app.web.guards import require
 from app.web.render import page_or_partial
 
@@ -62,7 +62,7 @@ def unit(unit_id: int):
 def building_new():
     """Add a building."""
     form = BuildingForm()
-    saved, building = save_form(form, lambda: prop.create_building(
+    saved, building = save_once(form, Building, lambda: prop.create_building(
         form.code.data, form.name.data or "", form.floors.data))
     if saved:
         flash(_("Building %(name)s added.", name=building.name), "success")
@@ -105,7 +105,7 @@ def unit_new():
     form = _unit_form()
     if request.method == "GET":
         form.building_id.data = int_arg("building")
-    saved, unit = save_form(form, lambda: prop.create_unit(**_unit_fields(form)))
+    saved, unit = save_once(form, Unit, lambda: prop.create_unit(**_unit_fields(form)))
     if saved:
         flash(_("Unit %(label)s added.", label=unit.label), "success")
         return redirect(url_for("property.unit", unit_id=unit.id))
@@ -131,7 +131,7 @@ def resident_new(unit_id: int):
     """Record a resident of a unit."""
     unit = db.session.get(Unit, unit_id) or abort(404)
     form = ResidentForm()
-    saved, _done = save_form(form, lambda: prop.add_resident(
+    saved, _done = save_once(form, Resident, lambda: prop.add_resident(
         unit, form.name.data, form.kind.data, form.phone.data or "", form.phone2.data or "",
         form.notes.data or ""))
     if saved:

@@ -230,9 +230,9 @@ def _instance_file(relative: str, folder: str) -> Path:
     return path
 
 
-def _send(path: Path, mimetype: str):
+def _send(path: Path, mimetype: str, cache: str = "private, no-store"):
     resp = send_file(path, mimetype=mimetype, max_age=0, conditional=True)
-    resp.headers["Cache-Control"] = "private, no-cache"
+    resp.headers["Cache-Control"] = cache
     return resp
 
 
@@ -244,7 +244,8 @@ def photo(number: str, photo_id: int):
     found = db.session.get(SlipPhoto, photo_id)
     if found is None or found.slip_id != slip.id or not found.content_type.startswith("image/"):
         abort(404)
-    return _send(_instance_file(found.file, "photos"), found.content_type)
+    # A job's photos are shown again and again on the phone: kept, but asked about each time.
+    return _send(_instance_file(found.file, "photos"), found.content_type, "private, no-cache")
 
 
 @bp.route("/<number>/signature.png")

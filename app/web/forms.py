@@ -1,23 +1,27 @@
-"""The one way a view saves a form: validate, call the service, commit, or show the errors."""
+"""The one way a view saves a form: validate, call the service, commit, or show the errors.
+
+`save_form` for a form that changes something; `save_once` for a form that makes a record
+(a slip, a contact, a payment...): sent twice with the same request key, it makes one and
+answers both with it.
+"""
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
+from flask import request
+from flask_login import current_user
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.domain.errors import DomainError
 from app.extensions import db
+from app.forms.fields import STALE_FORM
+from app.services import submissions
+from app.services.races import BUSY as SAVED_MEANWHILE
+from app.services.races import is_write_clash
 
-SAVED_MEANWHILE = _l("Someone else saved a change here at the same moment. "
-                     "Check what is shown now and save again.")
-
-
-def is_write_clash(exc: Exception) -> bool:
-    """A unique key taken, or (SQLite) the database busy with another writer, at this moment."""
-    return isinstance(exc, IntegrityError) or (
-        isinstance(exc, OperationalError) and "locked" in str(exc.orig).lower())
+__all__ = ["SAVED_MEANWHILE", "form_errors_from", "form_status", "is_write_clash", "save_form",
+           "save_once"]
 
 
 def form_errors_from(error: DomainError, form) -> None:
@@ -37,6 +41,39 @@ def save_form(form, action: Callable[[], Any]) -> tuple[bool, Any]:
     """
     if not form.validate_on_submit():
         return False, None
+    return _commit(form, action)
+
+
+def save_once(form, model, action: Callable[[], Any]) -> tuple[bool, Any]:
+    """`save_form` for a form that makes one `model` record, keyed by the form's request key.
+
+    The first submission with a key runs `action`; a resend (after it, or at the same moment)
+    does not run it and gets (True, the first one's record), so the view answers it exactly
+    as it answered the first: same slip, same receipt.
+    """
+    if not form.validate_on_submit():
+        return False, None
+    key = form.request_key.data
+    if not key:  # a page drawn before keys, or a hand-made request
+        form.form_errors.append(STALE_FORM)
+        return False, None
+    try:
+        earlier = submissions.claim(key, request.path, current_user)
+    except DomainError as err:
+        db.session.rollback()
+        form_errors_from(err, form)
+        return False, None
+    if earlier is not None:
+        return True, db.session.get(model, earlier.record_id) if earlier.record_id else None
+
+    def make():
+        record = action()
+        submissions.made(key, record)
+        return record
+    return _commit(form, make)
+
+
+def _commit(form, action: Callable[[], Any]) -> tuple[bool, Any]:
     try:
         result = action()
         db.session.commit()

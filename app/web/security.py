@@ -36,6 +36,7 @@ def register_security_headers(app) -> None:
 
     @app.after_request
     def headers(resp):
+        from flask import request
         if hsts:  # browsers then refuse plain HTTP to this host for a year
             resp.headers.setdefault("Strict-Transport-Security", hsts)
         resp.headers.setdefault("Content-Security-Policy", CSP)
@@ -43,6 +44,8 @@ def register_security_headers(app) -> None:
         resp.headers.setdefault("X-Frame-Options", "DENY")
         resp.headers.setdefault("Referrer-Policy", "same-origin")
         resp.headers.setdefault("Permissions-Policy", "geolocation=(), microphone=()")
-        if resp.mimetype == "text/html":
-            resp.headers.setdefault("Cache-Control", "no-store")
+        # Pages, PDFs (receipts, statements, slips) and answers of every kind stay out of any
+        # cache, also the browser's own on a shared desk PC; only the static files are kept.
+        if request.endpoint != "static":
+            resp.headers.setdefault("Cache-Control", "private, no-store")
         return resp

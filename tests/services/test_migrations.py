@@ -90,7 +90,7 @@ def test_an_office_with_months_of_history_upgrades_to_the_checks(tmp_path, pg_se
         upgrade(revision="0005")
         demo.seed()
         _db.session.commit()
-        tables = [t.name for t in _db.metadata.sorted_tables]
+        tables = [t for t in inspect(_db.engine).get_table_names() if t != "alembic_version"]
 
         def counts():
             with _db.engine.connect() as c:

@@ -165,6 +165,45 @@ def test_a_decompression_bomb_is_refused(on_site):
     assert err.value.field == "photo"
 
 
+def test_a_small_file_of_too_many_pixels_is_refused_before_it_is_decoded(on_site, db):
+    """A 190 KB PNG can hold 59 megapixels (~180 MB decoded): refused from its header."""
+    slip, worker = on_site
+    out = BytesIO()
+    Image.new("L", (8000, 3800), 200).save(out, "PNG")  # 30.4 MP
+    assert len(out.getvalue()) < 200_000
+    with pytest.raises(DomainError) as err:
+        uploads.save_photo(slip, "before", out.getvalue(), worker)
+    assert err.value.field == "photo" and "at most 24 megapixels" in str(err.value.message)
+    assert db.session.query(SlipPhoto).count() == 0
+
+
+def test_a_phones_48_megapixel_jpeg_is_kept_decoded_at_a_fraction(on_site):
+    slip, worker = on_site
+    out = BytesIO()
+    Image.new("L", (8000, 6000), 120).save(out, "JPEG", quality=60)
+    photo = uploads.save_photo(slip, "after", out.getvalue(), worker)
+    assert max(Image.open(stored(photo.file)).size) == 1600
+
+
+def test_a_truncated_png_is_refused(on_site):
+    slip, worker = on_site
+    whole = png(size=(400, 300))
+    with pytest.raises(DomainError) as err:
+        uploads.save_photo(slip, "before", whole[: len(whole) - 30], worker)
+    assert "not a photo" in str(err.value.message)
+
+
+def test_a_job_keeps_at_most_twelve_photos(on_site, db):
+    slip, worker = on_site
+    picture = jpeg_with_gps(size=(40, 30))
+    for _ in range(uploads.PHOTO_MAX_PER_SLIP):
+        uploads.save_photo(slip, "before", picture, worker)
+    with pytest.raises(DomainError) as err:
+        uploads.save_photo(slip, "damage", picture, worker)
+    assert err.value.field == "photo" and "already has 12 photos" in str(err.value.message)
+    assert db.session.query(SlipPhoto).count() == 12
+
+
 def test_photos_are_taken_at_the_job_only(db):
     worker = factories.user("worker")
     slip = factories.slip()

@@ -3,10 +3,11 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.services import clock
-from app.models import AuditEvent, User
+from app.extensions import db as _db
+from app.models import AuditEvent, ReceptionEntry, User
 from tests import factories
 from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
 from tests.web.pages import field_errors, html_lang, in_chinese, in_english, text
@@ -422,3 +423,47 @@ def test_the_language_picked_on_the_login_page_becomes_the_accounts(app, db):
     browser.post("/login", data={"username": "liu", "password": factories.PASSWORD})
     db.session.expire_all()
     assert db.session.get(User, user.id).locale == "en"
+
+
+def _copied_cookie(client) -> str:
+    return client.get_cookie("session").value
+
+
+def _replay(app, cookie: str):
+    """Another browser that holds a copy of the session cookie."""
+    other = in_english(app.test_client())
+    other.set_cookie("session", cookie)
+    return other
+
+
+def test_a_cookie_copied_before_sign_out_opens_nothing_afterwards(app, alice):
+    client, _ = sign_in(app, "alice")
+    cookie = _copied_cookie(client)
+    assert signed_in(_replay(app, cookie))  # the copy works while the session lasts
+    client.post("/logout")
+    thief = _replay(app, cookie)
+    assert not signed_in(thief)
+    assert path_of(thief.get("/desk/")) == "/login"
+    resp = thief.post("/desk/contacts", data={"channel": "phone", "kind": "enquiry",
+                                              "request": "还在吗？", "answer": "在"})
+    assert resp.status_code in (302, 401) and path_of(resp) == "/login"
+    assert _db.session.scalar(select(func.count()).select_from(ReceptionEntry)) == 0
+
+
+def test_signing_out_on_one_browser_leaves_the_others_signed_in(app, alice):
+    desk, _ = sign_in(app, "alice")
+    phone, _ = sign_in(app, "alice")
+    desk.post("/logout")
+    assert not signed_in(desk) and signed_in(phone)
+
+
+def test_a_password_change_ends_the_other_sessions_but_not_ones_own(app, alice):
+    desk, _ = sign_in(app, "alice")
+    phone, _ = sign_in(app, "alice")
+    kept = _copied_cookie(phone)
+    resp = desk.post("/account/password", data={"current": factories.PASSWORD,
+                                                "password": "a-new-pass-77",
+                                                "confirm": "a-new-pass-77"})
+    assert resp.status_code == 302, resp.text
+    assert signed_in(desk)
+    assert not signed_in(phone) and not signed_in(_replay(app, kept))

@@ -692,3 +692,28 @@ def test_the_drawn_board_is_kept_per_person_and_language(app, db, login_as, scen
     two.post("/language", data={"locale": "zh_CN"})
     page_two = two.get("/supervise/", headers=HX).get_data(as_text=True)
     assert "Dispatch" in page_one and "派工" in page_two and "派工" not in page_one
+
+
+def test_one_supervisor_on_two_browsers_gets_a_board_whose_forms_work_in_each(
+        app, db, supervisor, scene):
+    """The board drawn for the first browser is kept; the second browser is served it with
+    its own CSRF token, so every dispatch from either works (none is "form expired")."""
+    second = app.test_client()
+    assert second.post("/login", data={"username": supervisor.user.username,
+                                       "password": factories.PASSWORD}).status_code == 302
+    token = re.compile(r'name="csrf_token" value="([^"]+)"')
+    first_page = supervisor.get("/supervise/", headers=HX).get_data(as_text=True)
+    second_page = second.get("/supervise/", headers=HX).get_data(as_text=True)  # the kept one
+    first_tokens, second_tokens = set(token.findall(first_page)), set(token.findall(second_page))
+    assert len(first_tokens) == 1 and len(second_tokens) == 1 and first_tokens != second_tokens
+    drawn_at = re.compile(r'data-now="[^"]*"')
+    assert drawn_at.sub("", token.sub("", first_page)) == \
+        drawn_at.sub("", token.sub("", second_page))  # the same board otherwise
+    for browser, page_token, name in ((second, second_tokens, "plain"),
+                                      (supervisor, first_tokens, "urgent")):
+        slip = scene.slips[name]
+        resp = browser.post(f"/supervise/slips/{slip.number}/dispatch", headers=HX, data={
+            "worker_id": scene.workers[1].id, "version": slip.version,
+            "csrf_token": next(iter(page_token))})
+        assert resp.status_code == 200, resp.text
+        assert reload(db, slip).state == "dispatched"

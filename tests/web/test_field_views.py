@@ -456,6 +456,17 @@ def test_a_fee_inside_the_range_starts_the_work(phone, supervisor, pl):
     assert "Fee agreed: ¥81.00. Work can start." in flashes(phone.get(resp.location))
 
 
+@pytest.mark.parametrize("blank", [" ", "   ", "\u3000", "\u3000\u3000", "\t"])
+def test_a_door_price_of_only_spaces_is_asked_for_again(phone, supervisor, pl, blank):
+    """Spaces, also the full-width space a Chinese input method types: the price is missing."""
+    slip = job_for(phone.user, supervisor, state="on_site", lines=range_slip_lines(pl))
+    ranged = slip.lines[1]
+    resp, _ = tap(phone, slip.number, "confirm_fee", **{f"p{ranged.id}": blank})
+    assert resp.status_code == 422
+    assert field_errors(resp, f"p{ranged.id}") == ["Enter the price agreed with the resident."]
+    assert reload(slip).state == State.ON_SITE
+
+
 def test_a_fee_outside_the_range_waits_for_the_supervisor_live(phone, supervisor, pl):
     slip = job_for(phone.user, supervisor, state="on_site", lines=range_slip_lines(pl))
     ranged = slip.lines[1]

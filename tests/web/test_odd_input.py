@@ -115,3 +115,27 @@ def test_a_save_clash_settled_by_the_database_is_a_message_not_a_500(manager, db
     assert resp.status_code == 422
     assert any("at the same moment" in a for a in form_alerts(resp))
     assert db.session.scalar(select(func.count(Resident.id))) == 0
+
+
+def _routes_with_ids(app):
+    for rule in app.url_map.iter_rules():
+        ints = [name for name, conv in rule._converters.items()
+                if type(conv).__name__ == "BoundedIntConverter"]
+        if ints:
+            yield rule, ints
+
+
+@pytest.mark.parametrize("big", [2**31, 2**63 - 1, 2**63, 2**64, 10**30])
+def test_every_id_in_every_path_of_any_size_is_not_found(app, manager, big):
+    """Each route with a numeric id, GET and POST, with an id no INTEGER column can hold."""
+    tried = 0
+    for rule, ids in _routes_with_ids(app):
+        for huge_one in ids:
+            values = {arg: "x" for arg in rule.arguments}
+            values.update({name: 1 for name in ids} | {huge_one: big})
+            path = rule.build(values, append_unknown=False)[1]
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                resp = manager.open(path, method=method, data={} if method == "POST" else None)
+                assert resp.status_code == 404, (method, path, resp.status_code)
+                tried += 1
+    assert tried >= 20
