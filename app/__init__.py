@@ -65,12 +65,11 @@ def _migrations_dir() -> str:
 
 
 def _init_login(app: Flask) -> None:
+    from flask import session
     from flask_babel import lazy_gettext as _l
 
-    from flask import session
-
     from app.models.users import User
-    from app.services import accounts
+    from app.services import staff
     from app.web.guards import unauthorized_response
 
     login_manager.init_app(app)
@@ -87,7 +86,7 @@ def _init_login(app: Flask) -> None:
         user = db.session.get(User, int(uid))
         if user is None or str(user.session_version) != version:
             return None
-        if not accounts.session_is_open(session.get("sid"), user.id):
+        if not staff.session_is_open(session.get("sid"), user.id):
             return None  # signed out (a copied cookie too), or ended by a password change
         return user
 

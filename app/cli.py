@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import getpass
 import sqlite3
-
 from pathlib import Path
 
 import click
@@ -48,13 +47,13 @@ def register_cli(app) -> None:
                   help="Read from PSD_NEW_PASSWORD or asked for when not given.")
     def create_user(username: str, full_name: str, roles: tuple[str, ...], password: str | None):
         """Create a real staff account (by default a manager)."""
-        from app.services import accounts
+        from app.services import staff
         if not password:
             password = getpass.getpass("Password: ")
             if password != getpass.getpass("Repeat password: "):
                 raise click.ClickException("The passwords differ.")
         try:
-            user = accounts.create_user(username, full_name, password, roles)
+            user = staff.create_user(username, full_name, password, roles)
         except DomainError as err:
             db.session.rollback()
             raise click.ClickException(str(err.message))
@@ -81,9 +80,9 @@ def print_demo_logins() -> None:
     """List the demo accounts that exist here and still have the demo password."""
     from sqlalchemy import select
 
-    from app.models import User
     from app.demo import DEMO_PASSWORD
     from app.demo.data import STAFF
+    from app.models import User
 
     users = {u.username: u for u in db.session.scalars(
         select(User).where(User.username.in_([s[0] for s in STAFF]), User.active.is_(True)))}

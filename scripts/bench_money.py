@@ -751,8 +751,7 @@ def day_with_payments(app, rng: random.Random, today: date, count: int) -> tuple
     from app.models import User
     from app.models.billing import Payment
     from app.models.slips import Slip
-    from app.services import billing
-    from app.services import clock
+    from app.services import billing, clock
 
     with app.app_context():
         day = today - timedelta(days=400)
@@ -1105,7 +1104,7 @@ def pay_on_both(sides: dict[int, tuple], rng: random.Random, n: int) -> dict[int
 
 
 PROFILE_PARTS = {
-    "`billing.unit_account` (its queries and objects)": ("billing.py", "unit_account"),
+    "`billing.unit_account` (its queries and objects)": ("billing/unit_account.py", "unit_account"),
     "rendering templates/cashier/unit.html": ("templating.py", "render_template"),
     "of which the `local_time` filter": ("filters.py", "local_time"),
     "of which gettext calls": ("flask_babel/__init__.py", "gettext"),
@@ -1184,9 +1183,9 @@ def run_backend(backend: str) -> dict:
         with app.app_context():
             upgrade()
             demo.seed()
-            from app.services import accounts
+            from app.services import staff
             for k, name in ((2, "钱芳"), (3, "周敏")):  # three tills, not the demo's one
-                accounts.create_user(f"cashier{k}", name, "bench-money-pw", ("cashier",))
+                staff.create_user(f"cashier{k}", name, "bench-money-pw", ("cashier",))
             db.session.commit()
             sql = sql_count(db.engine)
             today = local_today()

@@ -6,7 +6,7 @@ from datetime import date
 
 from app.extensions import db
 from app.models import Category, ListStatus, PriceItem, PriceList, User
-from app.services import accounts, clock
+from app.services import clock, staff
 from app.services import property as prop
 
 PASSWORD = "secret-pw"
@@ -15,7 +15,7 @@ _seq = itertools.count(1)
 
 def user(*roles: str, username: str | None = None, password: str = PASSWORD) -> User:
     n = next(_seq)
-    return accounts.create_user(username or f"{'-'.join(roles) or 'user'}{n}", f"测试{n}", password,
+    return staff.create_user(username or f"{'-'.join(roles) or 'user'}{n}", f"测试{n}", password,
                                 roles or ("clerk",))
 
 

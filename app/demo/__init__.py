@@ -7,10 +7,11 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
+from app.demo import data
+from app.demo.slips import seed_slips
 from app.domain.money import parse_yuan
 from app.domain.pricing import make_price
 from app.extensions import db
-from app.models import money_guard
 from app.models import (
     AuditEvent,
     Category,
@@ -20,10 +21,9 @@ from app.models import (
     PropertySettings,
     Unit,
     User,
+    money_guard,
 )
-from app.demo import data
-from app.demo.slips import seed_slips
-from app.services import accounts, catalogue, clock
+from app.services import catalogue, clock, staff
 from app.services.audit import acting_as, record
 from app.services.property import add_resident, create_building, create_unit
 
@@ -72,7 +72,7 @@ def seed(force: bool = False, rng_seed: int = 2026) -> dict[str, int]:
 def _staff() -> dict[str, User]:
     users = {}
     for username, name, phone, roles in data.STAFF:
-        user = accounts.create_user(username, name, secrets.token_urlsafe(12), roles, phone)
+        user = staff.create_user(username, name, secrets.token_urlsafe(12), roles, phone)
         # The demo's one short password is set directly: real accounts must meet the rules.
         user.set_password(DEMO_PASSWORD)
         users[username] = user

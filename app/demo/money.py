@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from app.demo.replay import Replay, Story, month_starts, months_between
 from app.domain.slip_states import UNSETTLED
 from app.extensions import db
 from app.models import Slip
@@ -29,7 +30,6 @@ from app.models.billing import (
     Statement,
 )
 from app.models.property import Resident, ResidentKind, Unit
-from app.demo.replay import Replay, Story, month_starts, months_between
 from app.services import billing
 
 PAY_METHODS = ((Method.CASH, 35), (Method.WECHAT, 30), (Method.ALIPAY, 20), (Method.CARD, 10),

@@ -23,13 +23,13 @@ from PIL import Image, ImageDraw
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from app.demo import data
+from app.demo.money import Till, tenants_of
+from app.demo.replay import Replay, Story, first_of_month_back
 from app.domain.slip_states import State
 from app.extensions import db
 from app.models import PriceItem, PriceList, ReceptionEntry, Slip, Unit, User
 from app.models.billing import Payment, PayRoute, Statement
-from app.demo import data
-from app.demo.money import Till, tenants_of
-from app.demo.replay import Replay, Story, first_of_month_back
 from app.services import billing, clock, reception
 from app.services import slips as svc
 

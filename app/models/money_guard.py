@@ -1,5 +1,5 @@
 """The database itself refuses to change or delete money: triggers on payments, account
-entries and cash counts (SQLite and PostgreSQL), beside the ORM guard in billing.py.
+entries and cash counts (SQLite and PostgreSQL), beside the ORM guard in app/models/billing.py.
 
 A payment and a cash count never change once written; an account entry only gets its review
 and its statement stamped once (NULL -> a value). Written by migration 0005. Wiping a whole

@@ -17,7 +17,6 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
-
 from sqlalchemy import func, select
 
 from app.domain.errors import DomainError

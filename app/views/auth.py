@@ -19,7 +19,7 @@ from app.domain.errors import DomainError
 from app.domain.permissions import Perm
 from app.extensions import db
 from app.forms.auth import ChangePasswordForm, LoginForm
-from app.services import accounts
+from app.services import staff
 from app.web.forms import form_errors_from, form_status, save_form
 from app.web.guards import home_url, public, require, safe_next
 
@@ -36,21 +36,21 @@ def login():
     status = None
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate(form.username.data, form.password.data,
+            user = staff.authenticate(form.username.data, form.password.data,
                                          address=request.remote_addr)
         except DomainError as err:
             db.session.commit()  # keep the failure counts
             form_errors_from(err, form)
-            status = 429 if isinstance(err, accounts.Throttled) else None
+            status = 429 if isinstance(err, staff.Throttled) else None
         else:
             locale, chosen = session.get("locale"), session.get("locale_chosen")
             session.clear()  # a fresh session on sign-in: nothing carried over but the language
             if locale:
                 session["locale"] = locale
                 if chosen:  # picked with the button on this login page: the account keeps it
-                    accounts.set_locale(user, locale)
+                    staff.set_locale(user, locale)
             login_user(user)
-            session["sid"] = accounts.start_session(user, request.remote_addr,
+            session["sid"] = staff.start_session(user, request.remote_addr,
                                                     request.user_agent.string)
             session.permanent = True
             db.session.commit()
@@ -63,7 +63,7 @@ def login():
 def logout():
     """Sign out and forget the session (the chosen language stays)."""
     locale = session.get("locale")
-    accounts.end_session(session.get("sid"))
+    staff.end_session(session.get("sid"))
     db.session.commit()
     logout_user()
     session.clear()
@@ -101,7 +101,7 @@ def switch_language():
     session["locale"] = locale
     session["locale_chosen"] = True  # chosen here, not merely kept from an earlier sign-out
     if current_user.is_authenticated:
-        accounts.set_locale(current_user, locale)
+        staff.set_locale(current_user, locale)
         db.session.commit()
     return redirect(safe_next(request.form.get("next")) or url_for("auth.index"))
 
@@ -112,7 +112,7 @@ def change_password():
     """Change one's own password (other sessions of the account end)."""
     form = ChangePasswordForm()
     user = current_user._get_current_object()  # the real object: login_user on the proxy loops
-    saved, _done = save_form(form, lambda: accounts.change_own_password(
+    saved, _done = save_form(form, lambda: staff.change_own_password(
         user, form.current.data, form.password.data, keep=session.get("sid")))
     if saved:
         login_user(user)  # this session carries the new session version; the others end

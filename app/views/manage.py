@@ -30,8 +30,9 @@ from app.models.billing import (
     PaymentKind,
     RefundState,
 )
-from app.services import accounts, billing, live
 from app.services import audit as audit_trail
+from app.services import billing, live
+from app.services import staff as staff_accounts
 from app.services.overview import price_list_status, property_counts, recent_audit
 from app.services.settings import FIELDS as SETTINGS_FIELDS
 from app.services.settings import property_settings, update_settings
@@ -82,7 +83,7 @@ def staff():
 def staff_new():
     """Create a staff account with its roles and first password."""
     form = NewStaffForm()
-    saved, user = save_once(form, User, lambda: accounts.create_user(
+    saved, user = save_once(form, User, lambda: staff_accounts.create_user(
         form.username.data, form.full_name.data, form.password.data, form.roles.data,
         form.phone.data or ""))
     if saved:
@@ -99,7 +100,7 @@ def staff_edit(user_id: int):
     form = StaffForm(obj=user if request.method == "GET" else None)
     if request.method == "GET":
         form.roles.data = user.roles
-    saved, _done = save_form(form, lambda: accounts.update_user(
+    saved, _done = save_form(form, lambda: staff_accounts.update_user(
         user, full_name=form.full_name.data, phone=form.phone.data or "", roles=form.roles.data,
         acting=current_user))
     if saved:
@@ -116,8 +117,8 @@ def staff_password(user_id: int):
     user = _user_or_404(user_id)
     form = ResetPasswordForm()
     own = session.get("sid") if user.id == current_user.id else None  # their own: it goes on
-    saved, _done = save_form(form, lambda: accounts.reset_password(user, form.password.data,
-                                                                   keep=own))
+    saved, _done = save_form(form, lambda: staff_accounts.reset_password(
+        user, form.password.data, keep=own))
     if saved:
         flash(_("New password set for %(name)s.", name=user.username), "success")
         return redirect(url_for("manage.staff_edit", user_id=user.id))
@@ -133,7 +134,7 @@ def staff_active(user_id: int):
     user = _user_or_404(user_id)
     want = request.form.get("active") == "1"
     try:
-        accounts.set_active(user, want, acting=current_user)
+        staff_accounts.set_active(user, want, acting=current_user)
     except DomainError as err:
         db.session.rollback()
         flash(str(err.message), "error")

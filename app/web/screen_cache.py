@@ -15,9 +15,9 @@ import threading
 from collections import OrderedDict
 
 from flask import Response, g, request, session
-from flask_wtf.csrf import generate_csrf
 from flask_babel import get_locale
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 from app.extensions import htmx
 from app.services import clock

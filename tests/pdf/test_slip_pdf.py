@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from app.extensions import db as _db
+from app.services import clock
 from app.services import slips as svc
 from tests import factories
-from app.services import clock
 from tests.conftest import _wipe
 from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
 from tests.pdf.conftest import first_page_png, pdf_text

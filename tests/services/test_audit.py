@@ -10,13 +10,13 @@ from sqlalchemy import select
 
 from app.models import AuditEvent
 from app.models.audit import AuditTamper
-from app.services import accounts, clock
 from app.services import catalogue as cat
+from app.services import clock, staff
 from app.services import property as prop
 from app.services.settings import update_settings
 from tests import factories
-from tests.moments import past_list_date
 from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast accounts)
+from tests.moments import past_list_date
 
 
 @contextmanager
@@ -49,12 +49,12 @@ def boss(db):
 
 def test_staff_changes_are_recorded_with_the_actor_and_the_change(app, db, boss):
     with acting_as(app, boss):
-        clerk = accounts.create_user("xiaoliu", "刘芳", "pw-12345678", ["clerk"], "139")
-        accounts.update_user(clerk, full_name="刘芳芳", phone="139", roles=["clerk", "cashier"],
+        clerk = staff.create_user("xiaoliu", "刘芳", "pw-12345678", ["clerk"], "139")
+        staff.update_user(clerk, full_name="刘芳芳", phone="139", roles=["clerk", "cashier"],
                              acting=boss)
-        accounts.reset_password(clerk, "pw-56785678")
-        accounts.set_active(clerk, False, acting=boss)
-        accounts.set_active(clerk, True, acting=boss)
+        staff.reset_password(clerk, "pw-56785678")
+        staff.set_active(clerk, False, acting=boss)
+        staff.set_active(clerk, True, acting=boss)
 
     created = last(db, "user.create")
     assert (created.actor_id, created.entity_type, created.entity_id) == (boss.id, "user", clerk.id)
@@ -73,8 +73,8 @@ def test_staff_changes_are_recorded_with_the_actor_and_the_change(app, db, boss)
 
 def test_the_audit_trail_never_holds_a_password(app, db, boss):
     with acting_as(app, boss):
-        user = accounts.create_user("xiaoliu", "刘芳", "pw-12345678", ["clerk"])
-        accounts.reset_password(user, "pw-56785678")
+        user = staff.create_user("xiaoliu", "刘芳", "pw-12345678", ["clerk"])
+        staff.reset_password(user, "pw-56785678")
     db.session.commit()
     dump = json.dumps([(e.summary, e.before, e.after) for e in events(db)], ensure_ascii=False)
     assert "pw-12345678" not in dump and "pw-56785678" not in dump and "scrypt" not in dump
@@ -153,9 +153,9 @@ def test_work_done_outside_a_request_names_the_person_it_was_done_for(db, boss):
     supervisor = factories.user("supervisor", username="zhao")
     draft = cat.start_draft(supervisor)
     cat.approve(draft, clock.local_today(), boss)
-    accounts.update_user(supervisor, full_name="赵强", phone="", roles=["supervisor", "worker"],
+    staff.update_user(supervisor, full_name="赵强", phone="", roles=["supervisor", "worker"],
                          acting=boss)
-    accounts.set_active(supervisor, False, acting=boss)
+    staff.set_active(supervisor, False, acting=boss)
     assert last(db, "pricelist.draft").actor_id == supervisor.id
     assert last(db, "pricelist.approve").actor_id == boss.id
     assert last(db, "user.update").actor_id == boss.id
@@ -166,10 +166,10 @@ def test_a_sign_in_and_a_lock_are_recorded_for_the_account(app, db):
     user = factories.user("clerk", username="alice")
     db.session.commit()
     with app.test_request_context():
-        accounts.authenticate("alice", factories.PASSWORD)
+        staff.authenticate("alice", factories.PASSWORD)
         for _ in range(app.config["LOGIN_MAX_FAILURES"]):
             with pytest.raises(Exception):
-                accounts.authenticate("alice", "wrong")
+                staff.authenticate("alice", "wrong")
     assert last(db, "user.login").actor_id == user.id
     assert last(db, "user.locked").entity_id == user.id
 

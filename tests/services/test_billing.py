@@ -1,4 +1,4 @@
-"""Money (app/services/billing.py) as the office sees it: who pays by which route, numbered
+"""Money (app/services/billing) as the office sees it: who pays by which route, numbered
 receipts, bad input that changes nothing, rows that never change, voids, errands, deposits,
 month end, the day's cash report, and two tills at the same moment.
 
@@ -48,9 +48,9 @@ from app.models.billing import Method, MoneyTamper, PaymentKind, PayRoute, Refun
 from app.services import billing, clock
 from app.services import slips as svc
 from tests import factories
-from tests.moments import at, month_ahead, next_month_starts, past_list_date, yyyymm
 from tests.conftest import make_config
 from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast accounts)
+from tests.moments import at, month_ahead, next_month_starts, past_list_date, yyyymm
 
 _doors = itertools.count(6000)
 

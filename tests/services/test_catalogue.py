@@ -9,11 +9,11 @@ from sqlalchemy import func, select
 from app.domain.errors import Conflict, DomainError
 from app.models import AuditEvent, ListStatus, PriceItem, PriceList
 from app.services import catalogue as cat
+from app.services import clock
 from app.services.catalogue import ItemInput
 from tests import factories
-from tests.moments import past_list_date
-from app.services import clock
 from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast accounts)
+from tests.moments import past_list_date
 
 
 @pytest.fixture(autouse=True)

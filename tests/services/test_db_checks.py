@@ -31,8 +31,11 @@ from app.models.slips import PhotoKind
 from app.services import billing, clock
 from app.services.reception import Contact, log_contact
 from tests import factories
-from tests.services.test_billing import Till, acceptance  # noqa: F401
-from tests.services.test_billing import till  # noqa: F401  (fixture)
+from tests.services.test_billing import (  # noqa: F401
+    Till,
+    acceptance,
+    till,  # noqa: F401  (fixture)
+)
 
 
 def refused(sql: str, **params) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from app import demo
 from app.domain.roles import Role
 from app.domain.slip_states import State
 from app.extensions import db as _db
@@ -37,7 +38,6 @@ from app.models.billing import (
     Statement,
     StatementRun,
 )
-from app import demo
 from app.services import billing, catalogue, clock
 from app.services import slips as svc
 from tests import factories

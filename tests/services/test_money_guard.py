@@ -11,8 +11,11 @@ from sqlalchemy.exc import DBAPIError
 
 from app.extensions import db as _db
 from app.services import billing, clock
-from tests.services.test_billing import Till, acceptance  # noqa: F401
-from tests.services.test_billing import till  # noqa: F401  (fixture)
+from tests.services.test_billing import (  # noqa: F401
+    Till,
+    acceptance,
+    till,  # noqa: F401  (fixture)
+)
 
 
 def refused(sql: str, **params) -> str:

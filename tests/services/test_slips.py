@@ -17,8 +17,8 @@ from app.models import AuditEvent, Slip, SlipEvent, SlipLine, User
 from app.services import billing, catalogue, clock, reception
 from app.services import slips as svc
 from tests import factories
-from tests.moments import yyyymm
 from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast accounts)
+from tests.moments import yyyymm
 
 UTC = timezone.utc
 _doors = itertools.count(5000)

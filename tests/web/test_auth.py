@@ -5,9 +5,9 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from app.services import clock
 from app.extensions import db as _db
 from app.models import AuditEvent, ReceptionEntry, User
+from app.services import clock
 from tests import factories
 from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
 from tests.web.pages import field_errors, html_lang, in_chinese, in_english, text

@@ -190,8 +190,8 @@ def test_htmx_without_a_session_gets_401_and_a_redirect_to_login(client):
 def test_htmx_after_the_session_ended_gets_401_too(app, db, login_as):
     clerk = login_as("clerk")
     user = clerk.user
-    from app.services import accounts
-    accounts.reset_password(db.session.merge(user), "another-pw")
+    from app.services import staff
+    staff.reset_password(db.session.merge(user), "another-pw")
     db.session.commit()
     resp = clerk.get("/property/find?q=1502", headers={"HX-Request": "true"})
     assert resp.status_code == 401

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from app.domain.errors import DomainError
 from app.models import User
-from app.services import accounts, clock
+from app.services import clock, staff
 from tests import factories
 from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast accounts)
 
@@ -35,7 +35,7 @@ def refused(call, field: str, words: str) -> DomainError:
 # ---- creating accounts ----------------------------------------------------------------------------
 
 def test_create_user(db):
-    user = accounts.create_user(" liufang ", " 刘芳 ", "pw-12345678", ["manager", "clerk"], " 139 ")
+    user = staff.create_user(" liufang ", " 刘芳 ", "pw-12345678", ["manager", "clerk"], " 139 ")
     assert (user.username, user.full_name, user.phone) == ("liufang", "刘芳", "139")
     assert user.roles == ["clerk", "manager"]  # office order, whatever order they were given in
     assert user.active and user.check_password("pw-12345678") and not user.check_password("pw-1234567")
@@ -52,9 +52,9 @@ def test_create_user(db):
     ("xiaowang", "王", "pw-12345678", [], "roles", "at least one role"),
 ])
 def test_create_user_refuses_bad_input(db, username, full_name, password, roles, field, words):
-    accounts.create_user("liufang", "刘芳", "pw-12345678", ["clerk"])
+    staff.create_user("liufang", "刘芳", "pw-12345678", ["clerk"])
     before = users(db)
-    refused(lambda: accounts.create_user(username, full_name, password, roles), field, words)
+    refused(lambda: staff.create_user(username, full_name, password, roles), field, words)
     assert users(db) == before
 
 
@@ -68,46 +68,46 @@ def alice(db):
 
 
 def test_authenticate(db, alice):
-    assert accounts.authenticate("Alice ", factories.PASSWORD) is alice
+    assert staff.authenticate("Alice ", factories.PASSWORD) is alice
 
 
 def test_a_wrong_password_and_an_unknown_user_read_the_same(db, alice):
-    a = refused(lambda: accounts.authenticate("alice", "nope"), "password", "Wrong username")
-    b = refused(lambda: accounts.authenticate("nobody", "nope"), "password", "Wrong username")
+    a = refused(lambda: staff.authenticate("alice", "nope"), "password", "Wrong username")
+    b = refused(lambda: staff.authenticate("nobody", "nope"), "password", "Wrong username")
     assert str(a.message) == str(b.message)
     assert alice.failed_logins == 1
 
 
 def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(app, db, alice):
     for _ in range(4):
-        refused(lambda: accounts.authenticate("alice", "nope"), "password", "Wrong username")
-    refused(lambda: accounts.authenticate("alice", "nope"), "password", "15 minutes")
+        refused(lambda: staff.authenticate("alice", "nope"), "password", "Wrong username")
+    refused(lambda: staff.authenticate("alice", "nope"), "password", "15 minutes")
     remaining = alice.locked_until - clock.now()
     assert timedelta(minutes=14) < remaining <= timedelta(minutes=15)
-    refused(lambda: accounts.authenticate("alice", factories.PASSWORD), "password", "locked")
+    refused(lambda: staff.authenticate("alice", factories.PASSWORD), "password", "locked")
 
 
 def test_the_lock_ends_by_itself(db, alice):
     alice.locked_until = clock.now() - timedelta(seconds=1)
-    assert accounts.authenticate("alice", factories.PASSWORD) is alice
+    assert staff.authenticate("alice", factories.PASSWORD) is alice
     assert alice.locked_until is None and alice.failed_logins == 0
 
 
 def test_a_right_password_clears_the_count(db, alice):
     for _ in range(4):
-        refused(lambda: accounts.authenticate("alice", "nope"), "password", "Wrong")
-    accounts.authenticate("alice", factories.PASSWORD)
+        refused(lambda: staff.authenticate("alice", "nope"), "password", "Wrong")
+    staff.authenticate("alice", factories.PASSWORD)
     assert alice.failed_logins == 0
-    refused(lambda: accounts.authenticate("alice", "nope"), "password", "Wrong")
+    refused(lambda: staff.authenticate("alice", "nope"), "password", "Wrong")
     assert alice.locked_until is None
 
 
 def test_a_deactivated_account_cannot_sign_in(db, alice):
     boss = factories.user("manager")
-    accounts.set_active(alice, False, acting=boss)
-    refused(lambda: accounts.authenticate("alice", factories.PASSWORD), "username", "deactivated")
+    staff.set_active(alice, False, acting=boss)
+    refused(lambda: staff.authenticate("alice", factories.PASSWORD), "username", "deactivated")
     # a wrong password tells a stranger nothing about the account
-    refused(lambda: accounts.authenticate("alice", "nope"), "password", "Wrong username")
+    refused(lambda: staff.authenticate("alice", "nope"), "password", "Wrong username")
 
 
 # ---- the manager's administration --------------------------------------------------------------------
@@ -115,35 +115,35 @@ def test_a_deactivated_account_cannot_sign_in(db, alice):
 def test_update_user_changes_name_phone_and_roles(db):
     boss = factories.user("manager")
     user = factories.user("clerk")
-    accounts.update_user(user, full_name="赵强", phone="138", roles=["supervisor", "worker"],
+    staff.update_user(user, full_name="赵强", phone="138", roles=["supervisor", "worker"],
                          acting=boss)
     assert (user.full_name, user.phone, user.roles) == ("赵强", "138", ["supervisor", "worker"])
 
 
 def test_the_last_manager_keeps_the_role(db):
     boss = factories.user("manager")
-    refused(lambda: accounts.update_user(boss, full_name="王", phone="", roles=["clerk"],
+    refused(lambda: staff.update_user(boss, full_name="王", phone="", roles=["clerk"],
                                          acting=boss), "roles", "at least one active manager")
     assert boss.roles == ["manager"]
     second = factories.user("manager")
-    accounts.update_user(boss, full_name="王", phone="", roles=["clerk"], acting=second)
+    staff.update_user(boss, full_name="王", phone="", roles=["clerk"], acting=second)
     assert boss.roles == ["clerk"]
 
 
 def test_an_inactive_manager_does_not_count_as_the_other_manager(db):
     boss = factories.user("manager")
     old = factories.user("manager")
-    accounts.set_active(old, False, acting=boss)
-    refused(lambda: accounts.update_user(boss, full_name="王", phone="", roles=["clerk"],
+    staff.set_active(old, False, acting=boss)
+    refused(lambda: staff.update_user(boss, full_name="王", phone="", roles=["clerk"],
                                          acting=boss), "roles", "active manager")
 
 
 def test_update_user_refuses_an_empty_name_or_no_roles(db):
     boss = factories.user("manager")
     user = factories.user("clerk")
-    refused(lambda: accounts.update_user(user, full_name=" ", phone="", roles=["clerk"],
+    refused(lambda: staff.update_user(user, full_name=" ", phone="", roles=["clerk"],
                                          acting=boss), "full_name", "Enter the person's name.")
-    refused(lambda: accounts.update_user(user, full_name="x", phone="", roles=[],
+    refused(lambda: staff.update_user(user, full_name="x", phone="", roles=[],
                                          acting=boss), "roles", "at least one role")
     assert user.roles == ["clerk"]
 
@@ -151,24 +151,24 @@ def test_update_user_refuses_an_empty_name_or_no_roles(db):
 def test_reset_password_ends_sessions_and_unlocks(db, alice):
     version = alice.session_version
     alice.locked_until = clock.now() + timedelta(minutes=10)
-    accounts.reset_password(alice, "new-pass-1")
+    staff.reset_password(alice, "new-pass-1")
     assert alice.session_version == version + 1
     assert alice.locked_until is None
-    assert accounts.authenticate("alice", "new-pass-1") is alice
+    assert staff.authenticate("alice", "new-pass-1") is alice
 
 
 def test_reset_password_refuses_a_short_one(db, alice):
-    refused(lambda: accounts.reset_password(alice, "1234567"), "password", "at least 8")
+    refused(lambda: staff.reset_password(alice, "1234567"), "password", "at least 8")
     assert alice.check_password(factories.PASSWORD)
 
 
 def test_deactivation_ends_sessions_and_keeps_history(db, alice):
     boss = factories.user("manager")
     version = alice.session_version
-    accounts.set_active(alice, False, acting=boss)
+    staff.set_active(alice, False, acting=boss)
     assert not alice.active and not alice.is_active and alice.session_version == version + 1
     assert db.session.get(User, alice.id) is alice  # the account stays, for the record
-    accounts.set_active(alice, True, acting=boss)
+    staff.set_active(alice, True, acting=boss)
     assert alice.active
 
 
@@ -176,20 +176,20 @@ def test_nobody_deactivates_themself(db):
     boss = factories.user("manager")
     factories.user("manager")
     with pytest.raises(DomainError):
-        accounts.set_active(boss, False, acting=boss)
+        staff.set_active(boss, False, acting=boss)
     assert boss.active
 
 
 def test_the_last_active_manager_cannot_be_deactivated(db):
     boss = factories.user("manager")
     other = factories.user("manager", "clerk")
-    accounts.set_active(other, False, acting=boss)
+    staff.set_active(other, False, acting=boss)
     with pytest.raises(DomainError) as caught:
-        accounts.set_active(boss, False, acting=other)
+        staff.set_active(boss, False, acting=other)
     assert "at least one active manager" in str(caught.value.message)
     assert boss.active
 
 
 def test_set_locale(db, alice):
-    accounts.set_locale(alice, "en")
+    staff.set_locale(alice, "en")
     assert alice.locale == "en"

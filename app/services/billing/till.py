@@ -1,0 +1,141 @@
+"""The till: taking a finished slip's payment (or drawing it from the tenant's deposit), and
+the queue of slips waiting to be paid."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.domain.errors import DomainError
+from app.domain.slip_states import UNSETTLED
+from app.extensions import db
+from app.models.billing import (
+    AccountEntry,
+    Method,
+    Payment,
+    PaymentKind,
+    PayRoute,
+)
+from app.models.property import Unit
+from app.models.slips import Slip
+from app.models.users import User
+from app.services.billing.deposits import (
+    _lock_deposit,
+    deposit_balance,
+    deposit_balances,
+)
+from app.services.billing.errands import PREPAY_STATES, settle_errand
+from app.services.billing.receipts import _amount, _cashier, _method, _resent, money
+from app.services.billing.settling import (
+    _can_settle,
+    _settle,
+    errand_prepayment_fen,
+    owed_fen,
+    prepaid_by_slip,
+)
+
+# ---- settling a slip at the cashier -------------------------------------------------------
+
+def _standing_entry(slip: Slip) -> AccountEntry | None:
+    """The slip's account entry that is not reversed, if any."""
+    rows = db.session.scalars(select(AccountEntry).where(
+        AccountEntry.slip_id == slip.id, AccountEntry.reverses_id.is_(None))
+        .options(selectinload(AccountEntry.reversed_by))).all()
+    return next((e for e in rows if not e.reversed), None)
+
+
+def take_payment(slip: Slip, cashier: User, method: str | Method, amount_fen: int | None, *,
+                 payer_name: str = "", note: str = "", expected_version: int | None = None,
+                 request_key: str | None = None) -> Payment:
+    """The resident pays a finished slip at the cashier: one receipt, the slip is settled.
+
+    The amount is what the slip owes; more only with a reason (the note). With the method
+    `deposit` the money is drawn from the unit's prepaid deposit, which must cover it.
+    An errand is reconciled instead (`settle_errand`). Raises DomainError / Conflict.
+    """
+    done = _resent(request_key, slip_id=slip.id)
+    if done is not None:
+        return done  # the same form sent twice: the first one stands
+    _cashier(cashier)
+    if slip.errand:
+        return settle_errand(slip, cashier, method, payer_name=payer_name,
+                             expected_version=expected_version, request_key=request_key)
+    m = _method(method, deposit=True)
+    _can_settle(slip)
+    if _standing_entry(slip) is not None:
+        raise DomainError(_l("Slip %(number)s is on the owner's monthly account; it is paid "
+                             "with the month's statement.", number=slip.number))
+    owed = owed_fen(slip)
+    if owed <= 0:
+        raise DomainError(_l("Slip %(number)s owes nothing.", number=slip.number))
+    amount = _amount(amount_fen)
+    if amount < owed:
+        raise DomainError(_l("The slip owes %(owed)s: it is paid in full.", owed=money(owed)),
+                          "amount")
+    if amount > owed and not note.strip():
+        raise DomainError(_l("That is more than the %(owed)s owed: give the reason in the "
+                             "note.", owed=money(owed)), "note")
+    deposit_fen = 0
+    if m == Method.DEPOSIT:
+        _lock_deposit(slip.unit)
+        balance = deposit_balance(slip.unit)
+        if balance < amount:
+            raise DomainError(_l("The deposit holds %(balance)s, %(short)s short: take a "
+                                 "top-up first.", balance=money(balance),
+                                 short=money(amount - balance)), "method")
+        deposit_fen = -amount
+    return _settle(slip, cashier, PaymentKind.SLIP, m, amount, deposit_fen=deposit_fen,
+                   payer_name=payer_name or slip.contact_name, note=note,
+                   expected_version=expected_version, request_key=request_key)
+
+
+def draw_from_deposit(slip: Slip, cashier: User, **kw) -> Payment:
+    """A tenant's finished slip paid from their prepaid deposit (预交), with a receipt."""
+    return take_payment(slip, cashier, Method.DEPOSIT, owed_fen(slip), **kw)
+
+
+# ---- the cashier's screens ---------------------------------------------------------------
+
+@dataclass
+class QueueRow:
+    slip: Slip
+    owed_fen: int
+    why: str            # "pay", "deposit", "errand_prepay", "errand_return"
+    balance_fen: int | None = None   # the unit's deposit, for tenants
+    prepaid_fen: int = 0             # what an errand back had prepaid
+
+
+def queue(unit: Unit | None = None) -> list[QueueRow]:
+    """Slips waiting at the till (only `unit`'s, when given): finished and owed (paid now or
+    from a deposit), errands to prepay before dispatch and errands back to reconcile. Oldest
+    first. A fixed number of queries, however long the queue."""
+    mine = (Slip.unit_id == unit.id,) if unit is not None else ()
+    finished = db.session.scalars(
+        select(Slip).where(Slip.state.in_([s.value for s in UNSETTLED]),
+                           Slip.pay_route != PayRoute.ON_ACCOUNT.value, *mine)
+        .order_by(Slip.completed_at, Slip.id)).unique().all()
+    errands = db.session.scalars(
+        select(Slip).where(Slip.errand.is_(True),
+                           Slip.state.in_([s.value for s in PREPAY_STATES]), *mine)
+        .order_by(Slip.id)).unique().all()
+    prepaid = prepaid_by_slip([s.id for s in errands] + [s.id for s in finished if s.errand])
+    balances = deposit_balances(s.unit_id for s in finished
+                                if not s.errand and s.pay_route == PayRoute.DEPOSIT)
+    rows: list[QueueRow] = []
+    for s in errands:
+        if prepaid.get(s.id, 0) <= 0:
+            rows.append(QueueRow(s, errand_prepayment_fen(s), "errand_prepay"))
+    for s in finished:
+        if s.errand:
+            paid = prepaid.get(s.id, 0)
+            rows.append(QueueRow(s, owed_fen(s, paid), "errand_return", prepaid_fen=paid))
+            continue
+        if s.total_fen <= 0:
+            continue
+        if s.pay_route == PayRoute.DEPOSIT:
+            rows.append(QueueRow(s, s.total_fen, "deposit", balances[s.unit_id]))
+        else:
+            rows.append(QueueRow(s, s.total_fen, "pay"))
+    return rows
