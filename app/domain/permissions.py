@@ -36,6 +36,7 @@ class Perm(StrEnum):
     STATEMENT_PRINT = "statement_print"    # print a unit's monthly statement
     CASH_REPORT = "cash_report"            # the daily cash report and its PDF
     ACCOUNT_REVIEW = "account_review"      # review owners' monthly-account entries
+    ENTRY_REVERSE = "entry_reverse"        # correct an account entry by its reversal
     REFUND_APPROVE = "refund_approve"      # approve or refuse a deposit refund
     MONEY_CORRECTIONS = "money_corrections"  # see every voided receipt and reversed entry
 
@@ -69,6 +70,7 @@ GRANTS: dict[Perm, frozenset[Role]] = {
     Perm.STATEMENT_PRINT: frozenset({Role.CASHIER, Role.MANAGER}),
     Perm.CASH_REPORT: frozenset({Role.CASHIER, Role.MANAGER}),
     Perm.ACCOUNT_REVIEW: frozenset({Role.SUPERVISOR}),
+    Perm.ENTRY_REVERSE: frozenset({Role.SUPERVISOR, Role.CASHIER}),
     Perm.REFUND_APPROVE: frozenset({Role.MANAGER}),
     Perm.MONEY_CORRECTIONS: frozenset({Role.MANAGER}),
 }

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.domain.errors import Conflict, DomainError
-from app.domain.roles import Role
+from app.domain.permissions import Perm, allowed
 from app.domain.slip_states import State
 from app.extensions import db
 from app.models.billing import (
@@ -113,7 +113,7 @@ def request_refund(unit: Unit, cashier: User, amount_fen: int | None, reason: st
 def decide_refund(refund: DepositRefund, manager: User, approve: bool, note: str = "", *,
                   expected_version: int | None = None) -> DepositRefund:
     """The manager approves or refuses a refund the cashier asked for."""
-    if Role.MANAGER.value not in manager.roles:
+    if not allowed(manager.roles, Perm.REFUND_APPROVE):
         raise DomainError(_l("Only the manager approves a refund."))
     if expected_version is not None and expected_version != refund.version:
         raise Conflict(_l("This refund changed since you opened it. Look at it again."))

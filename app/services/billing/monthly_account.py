@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.domain.errors import Conflict, DomainError
-from app.domain.roles import Role
+from app.domain.permissions import Perm, allowed
 from app.domain.slip_states import Action, State
 from app.extensions import db
 from app.models.billing import (
@@ -87,7 +87,7 @@ def review_entry(entry: AccountEntry, supervisor: User, *,
 def reverse_entry(entry: AccountEntry, user: User, reason: str) -> AccountEntry:
     """Correct an entry by another with the opposite amount (on the next statement); the slip
     is owed again and goes to the cashier's queue. Raises DomainError."""
-    if Role.SUPERVISOR.value not in user.roles and Role.CASHIER.value not in user.roles:
+    if not allowed(user.roles, Perm.ENTRY_REVERSE):
         raise DomainError(_l("Only the supervisor or the cashier corrects an account entry."))
     reason = (reason or "").strip()
     if not reason:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from app.domain.errors import DomainError
 from app.domain.money import MAX_FEN, format_yuan
-from app.domain.roles import Role
+from app.domain.permissions import Perm, allowed
 from app.extensions import db
 from app.models.billing import (
     AccountEntry,
@@ -37,7 +37,7 @@ def money(fen: int) -> str:
 # ---- who may, and the numbers -------------------------------------------------------------
 
 def _cashier(user: User) -> None:
-    if Role.CASHIER.value not in user.roles:
+    if not allowed(user.roles, Perm.CASHIER):
         raise DomainError(_l("Only the cashier records money."))
 
 
