@@ -26,6 +26,7 @@ from werkzeug.routing import BuildError
 
 from app.domain.errors import DomainError
 from app.domain.permissions import Perm
+from app.domain.settlement import deposit_short
 from app.domain.slip_states import UNSETTLED
 from app.extensions import db, htmx
 from app.forms.cashier import (
@@ -161,11 +162,14 @@ def _panel(slip: Slip, form=None, *, kind: str | None = None, done: Payment | No
     draw = None
     if kind == "pay" and slip.pay_route == PayRoute.DEPOSIT and done is None:
         draw = DrawForm(formdata=None, version=slip.version)
-    balance = billing.deposit_balance(slip.unit) if slip.pay_route == PayRoute.DEPOSIT else None
+    owed = billing.owed_fen(slip)
+    balance = billing.deposit_available(slip.unit) if slip.pay_route == PayRoute.DEPOSIT \
+        else None
+    short = deposit_short(owed, balance) if balance is not None else 0
     resp = make_response(render_template(
         "cashier/_panel.html" if htmx else "cashier/pay.html", slip=slip, form=form, kind=kind,
-        done=done, settled=settled, draw=draw, balance=balance, alerts=alerts or [],
-        owed=billing.owed_fen(slip), prepaid=billing.prepaid_fen(slip) if slip.errand else 0,
+        done=done, settled=settled, draw=draw, balance=balance, short=short,
+        alerts=alerts or [], owed=owed, prepaid=billing.prepaid_fen(slip) if slip.errand else 0,
         cost=billing.errand_cost_fen(slip) if slip.errand else 0), status)
     resp.headers["Vary"] = "HX-Request"
     if done is not None or settled:

@@ -18,6 +18,7 @@ from flask_login import current_user
 
 from app.domain.errors import DomainError
 from app.domain.permissions import Perm
+from app.domain.settlement import deposit_short
 from app.domain.slip_states import Action, State
 from app.extensions import htmx
 from app.forms.field import (
@@ -233,9 +234,9 @@ def _pay_facts(slip: Slip) -> dict:
     the job (a tenant), what an errand's resident prepaid."""
     facts: dict = {"routes": billing.routes_for(slip)}
     if PayRoute.DEPOSIT in facts["routes"]:
-        balance = billing.deposit_balance(slip.unit)
-        facts["balance_fen"] = balance
-        facts["short_fen"] = max(slip.total_fen - balance, 0)
+        available = billing.deposit_available(slip.unit)
+        facts["balance_fen"] = available
+        facts["short_fen"] = deposit_short(slip.total_fen, available)
     if slip.errand:
         facts["prepaid_fen"] = billing.prepaid_fen(slip)
     return facts

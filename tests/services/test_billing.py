@@ -891,15 +891,41 @@ def test_a_refund_above_the_balance_is_refused(till):
         billing.request_refund(empty, till.cashier, 1, "Moving out")
 
 
-def test_an_approved_refund_is_not_paid_if_the_deposit_was_drawn_meanwhile(till):
+def test_money_promised_to_a_refund_is_not_drawn_for_a_slip(till):
+    """The deposit holds 50; 40 of it is promised back to the tenant (approved, not yet paid
+    out): a 30 slip cannot be drawn from it, and the refund is still paid in full."""
     unit = till.topped_up(5000)
     refund = billing.request_refund(unit, till.cashier, 4000, "Moving out")
     billing.decide_refund(refund, till.manager, True)
     slip = till.finish(till.open(kind="tenant", unit=unit))
-    billing.draw_from_deposit(slip, till.cashier)   # 30 drawn: 20 left
-    with refused("amount", says="above the deposit"):
-        billing.pay_refund(refund, till.cashier, "cash")
-    assert refund.state == RefundState.APPROVED
+    with refused("method", says="¥10.00, ¥20.00 short"):
+        billing.draw_from_deposit(slip, till.cashier)
+    assert slip.state == State.COMPLETED and billing.deposit_balance(unit) == 5000
+    billing.pay_refund(refund, till.cashier, "cash")
+    assert refund.state == RefundState.PAID and billing.deposit_balance(unit) == 1000
+
+
+def test_the_board_the_till_and_the_phone_agree_on_a_short_deposit(till):
+    """One rule (settlement.deposit_short, with what refunds promised taken out): the board's
+    warning, the till's queue and panel and the worker's fee screen show the same shortfall."""
+    from app.views.field import _pay_facts
+
+    unit = till.topped_up(5000)
+    billing.request_refund(unit, till.cashier, 3000, "Moving out")   # pending: promised
+    slip = till.finish(till.open(kind="tenant", unit=unit))             # owes 30, 20 there
+    row = next(r for r in billing.queue() if r.slip == slip)
+    assert (row.balance_fen, row.short_fen, row.can_draw) == (2000, 1000, False)
+    assert billing.shortfalls([slip]) == {slip.id: 1000}
+    facts = _pay_facts(slip)
+    assert (facts["balance_fen"], facts["short_fen"]) == (2000, 1000)
+    with refused("method", says="¥10.00 short"):
+        billing.draw_from_deposit(slip, till.cashier)
+    till.topped_up(1000, unit)
+    row = next(r for r in billing.queue() if r.slip == slip)
+    assert (row.short_fen, row.can_draw) == (0, True) and billing.shortfalls([slip]) == {}
+    assert _pay_facts(slip)["short_fen"] == 0
+    billing.draw_from_deposit(slip, till.cashier)
+    assert slip.state == State.SETTLED
 
 
 # ---- month end (月结) ------------------------------------------------------------------------

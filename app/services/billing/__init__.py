@@ -20,9 +20,11 @@ from app.services.billing.cash_day import (  # noqa: F401
 )
 from app.services.billing.deposits import (  # noqa: F401
     decide_refund,
+    deposit_available,
     deposit_balance,
     deposit_balances,
     deposit_history,
+    deposits_available,
     pay_refund,
     refunds,
     request_refund,

@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.domain import settlement
 from app.domain.errors import Conflict, DomainError
 from app.domain.permissions import Perm, allowed
 from app.domain.slip_states import State
@@ -62,6 +63,27 @@ def deposit_balances(unit_ids: Iterable[int]) -> dict[int, int]:
     return {unit_id: held.get(unit_id) or 0 for unit_id in ids}
 
 
+def _promised_fen(unit_ids: set[int]) -> dict[int, int]:
+    """Refunds waiting for the manager, or approved and not yet paid out: unit id -> fen."""
+    return dict(db.session.execute(
+        select(DepositRefund.unit_id, func.sum(DepositRefund.amount_fen))
+        .where(DepositRefund.unit_id.in_(unit_ids),
+               DepositRefund.state.in_([RefundState.PENDING.value, RefundState.APPROVED.value]))
+        .group_by(DepositRefund.unit_id)).all())
+
+
+def deposit_available(unit: Unit) -> int:
+    """What the unit's deposit can pay now (settlement.deposit_available)."""
+    return settlement.deposit_available(deposit_balance(unit), _pending_refunds_fen(unit))
+
+
+def deposits_available(unit_ids: Iterable[int]) -> dict[int, int]:
+    """`deposit_available` for many units: unit id -> fen, for every id asked."""
+    ids = set(unit_ids)
+    balances, promised = deposit_balances(ids), _promised_fen(ids)
+    return {u: settlement.deposit_available(balances[u], promised.get(u) or 0) for u in ids}
+
+
 def deposit_history(unit: Unit) -> list[Payment]:
     return list(db.session.scalars(select(Payment).where(Payment.unit_id == unit.id,
                                                          Payment.deposit_fen != 0)
@@ -96,7 +118,7 @@ def request_refund(unit: Unit, cashier: User, amount_fen: int | None, reason: st
     if not reason:
         raise DomainError(_l("Give a reason."), "reason")
     _lock_deposit(unit)
-    available = deposit_balance(unit) - _pending_refunds_fen(unit)
+    available = deposit_available(unit)
     if amount > available:
         raise DomainError(_l("The refund is above the deposit's %(balance)s available.",
                              balance=money(max(available, 0))), "amount")
@@ -180,12 +202,7 @@ def shortfalls(slips: Iterable[Slip]) -> dict[int, int]:
     units = {s.unit_id for s in slips if s.pay_route == PayRoute.DEPOSIT}
     if not units:
         return {}
-    balances = deposit_balances(units)
-    promised = dict(db.session.execute(
-        select(DepositRefund.unit_id, func.sum(DepositRefund.amount_fen))
-        .where(DepositRefund.unit_id.in_(units),
-               DepositRefund.state.in_([RefundState.PENDING.value, RefundState.APPROVED.value]))
-        .group_by(DepositRefund.unit_id)).all())
+    available = deposits_available(units)
     waiting = [s.value for s in State if s not in (State.SETTLED, State.ON_ACCOUNT,
                                                    State.CLOSED, State.CANCELLED)]
     open_slips = db.session.scalars(select(Slip).where(
@@ -197,8 +214,7 @@ def shortfalls(slips: Iterable[Slip]) -> dict[int, int]:
     out = {}
     for s in slips:
         if s.pay_route == PayRoute.DEPOSIT and s.unit_id in units:
-            available = (balances.get(s.unit_id) or 0) - (promised.get(s.unit_id) or 0)
-            short = need[s.unit_id] - available
+            short = settlement.deposit_short(need[s.unit_id], available[s.unit_id])
             if short > 0:
                 out[s.id] = short
     return out

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app.domain import settlement
 from app.domain.errors import DomainError
 from app.domain.slip_states import UNSETTLED
 from app.extensions import db
@@ -23,8 +24,8 @@ from app.models.slips import Slip
 from app.models.users import User
 from app.services.billing.deposits import (
     _lock_deposit,
-    deposit_balance,
-    deposit_balances,
+    deposit_available,
+    deposits_available,
 )
 from app.services.billing.errands import PREPAY_STATES, settle_errand
 from app.services.billing.receipts import _amount, _cashier, _method, _resent, money
@@ -80,11 +81,13 @@ def take_payment(slip: Slip, cashier: User, method: str | Method, amount_fen: in
     deposit_fen = 0
     if m == Method.DEPOSIT:
         _lock_deposit(slip.unit)
-        balance = deposit_balance(slip.unit)
-        if balance < amount:
+        # What the deposit can pay: money promised to a pending refund is not drawn on.
+        available = deposit_available(slip.unit)
+        short = settlement.deposit_short(amount, available)
+        if short:
             raise DomainError(_l("The deposit holds %(balance)s, %(short)s short: take a "
-                                 "top-up first.", balance=money(balance),
-                                 short=money(amount - balance)), "method")
+                                 "top-up first.", balance=money(max(available, 0)),
+                                 short=money(short)), "method")
         deposit_fen = -amount
     return _settle(slip, cashier, PaymentKind.SLIP, m, amount, deposit_fen=deposit_fen,
                    payer_name=payer_name or slip.contact_name, note=note,
@@ -103,8 +106,20 @@ class QueueRow:
     slip: Slip
     owed_fen: int
     why: str            # "pay", "deposit", "errand_prepay", "errand_return"
-    balance_fen: int | None = None   # the unit's deposit, for tenants
+    balance_fen: int | None = None   # what the unit's deposit can pay, for tenants
     prepaid_fen: int = 0             # what an errand back had prepaid
+
+    @property
+    def short_fen(self) -> int:
+        """What the deposit lacks for this slip (0 unless drawn from a deposit)."""
+        if self.why != "deposit" or self.balance_fen is None:
+            return 0
+        return settlement.deposit_short(self.owed_fen, self.balance_fen)
+
+    @property
+    def can_draw(self) -> bool:
+        """The one-button draw from the deposit is offered: it covers the slip."""
+        return self.why == "deposit" and self.short_fen == 0
 
 
 def queue(unit: Unit | None = None) -> list[QueueRow]:
@@ -121,7 +136,7 @@ def queue(unit: Unit | None = None) -> list[QueueRow]:
                            Slip.state.in_([s.value for s in PREPAY_STATES]), *mine)
         .order_by(Slip.id)).unique().all()
     prepaid = prepaid_by_slip([s.id for s in errands] + [s.id for s in finished if s.errand])
-    balances = deposit_balances(s.unit_id for s in finished
+    balances = deposits_available(s.unit_id for s in finished
                                 if not s.errand and s.pay_route == PayRoute.DEPOSIT)
     rows: list[QueueRow] = []
     for s in errands:

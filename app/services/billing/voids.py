@@ -18,7 +18,7 @@ from app.services import clock
 from app.services.billing.deposits import (
     _flush_versioned,
     _lock_deposit,
-    _pending_refunds_fen,
+    deposit_available,
     deposit_balance,
 )
 from app.services.billing.errands import PREPAY_STATES
@@ -53,7 +53,7 @@ def void(payment: Payment, cashier: User, reason: str, *,
         raise DomainError(_l("The deposit has already been drawn on: this top-up can no "
                              "longer be voided."))
     if payment.kind == PaymentKind.TOPUP and \
-            deposit_balance(payment.unit) - _pending_refunds_fen(payment.unit) < payment.amount_fen:
+            deposit_available(payment.unit) < payment.amount_fen:
         raise DomainError(_l("Part of this deposit is promised to a refund that waits for the "
                              "manager or the till: this top-up can no longer be voided."))
     slip = payment.slip
