@@ -132,6 +132,12 @@ NEEDS_NOTE = frozenset({A.CANCEL, A.DISPUTE, A.REJECT_PRICE, A.RESOLVE, A.REVERS
 # Taken only through the money services (a payment, an entry review), never a bare button.
 MONEY_ACTIONS = frozenset({A.SETTLE, A.POST_TO_ACCOUNT, A.CLOSE, A.REVERSE})
 
+# Which screen offers which action: the dispatch board on a card, the slip's own page; the
+# worker's phone offers the rest (money actions are on the money screens only).
+BOARD_ACTIONS = frozenset({A.DISPATCH, A.REASSIGN, A.UNASSIGN, A.APPROVE_QUOTE,
+                           A.APPROVE_PRICE, A.REJECT_PRICE})
+PAGE_ACTIONS = (A.RESCHEDULE, A.HAND_BACK, A.RESOLVE, A.DISPUTE, A.CANCEL)
+
 
 @dataclass(frozen=True)
 class Actor:

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from app.domain.errors import Conflict
 from app.domain.permissions import Perm, allowed
-from app.domain.slip_states import Action, State
+from app.domain.slip_states import BOARD_ACTIONS, PAGE_ACTIONS, Action, State
 from app.extensions import db, htmx
 from app.forms.slip_page import FORMS, RescheduleForm, SlipPageForm
 from app.models.billing import (
@@ -42,11 +42,6 @@ from app.web.render import page_or_partial
 
 bp = Blueprint("slips", __name__, url_prefix="/slips")
 
-# What the slip page does itself; the dispatch board and the worker's phone do the rest.
-PAGE_ACTIONS = (Action.RESCHEDULE, Action.HAND_BACK, Action.RESOLVE, Action.DISPUTE,
-                Action.CANCEL)
-BOARD_ACTIONS = frozenset({Action.DISPATCH, Action.REASSIGN, Action.UNASSIGN,
-                           Action.APPROVE_QUOTE, Action.APPROVE_PRICE, Action.REJECT_PRICE})
 POSTABLE = "any(" + ", ".join(a.value for a in PAGE_ACTIONS) + ")"
 # The nobody-home card is offered while someone is on the way or has found nobody at home.
 CARD_STATES = frozenset({State.DISPATCHED, State.ACCEPTED, State.NOBODY_HOME})

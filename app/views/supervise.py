@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.domain.permissions import Perm
-from app.domain.slip_states import WAITING_RESPONSE, Action, State
+from app.domain.slip_states import BOARD_ACTIONS, WAITING_RESPONSE, Action, State
 from app.extensions import db, htmx
 from app.forms.dispatch import DispatchForm, RejectPriceForm, SlipActionForm
 from app.forms.money_review import ReverseEntryForm, ReviewEntryForm
@@ -27,9 +27,6 @@ from app.web.render import page_or_partial
 
 bp = Blueprint("supervise", __name__, url_prefix="/supervise")
 
-# The actions the board itself offers on a card; the others are on the slip's page.
-BOARD_ACTIONS = frozenset({Action.DISPATCH, Action.REASSIGN, Action.UNASSIGN,
-                           Action.APPROVE_QUOTE, Action.APPROVE_PRICE, Action.REJECT_PRICE})
 @bp.route("/")
 @require(Perm.SUPERVISE)
 def home():
