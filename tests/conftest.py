@@ -21,6 +21,7 @@ from app.extensions import db as _db
 from app.models import money_guard
 from app.services import clock
 from tests import factories
+from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse, session-wide)
 
 USE_PG = os.environ.get("PSD_TEST_PG") == "1"
 ARTIFACTS = Path(os.environ.get("PSD_ARTIFACTS")

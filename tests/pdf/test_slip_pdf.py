@@ -22,7 +22,6 @@ from app.services import clock
 from app.services import slips as svc
 from tests import factories
 from tests.conftest import _wipe
-from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
 from tests.pdf.conftest import first_page_png, pdf_text
 
 pytestmark = pytest.mark.pdf

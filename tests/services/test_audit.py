@@ -15,7 +15,6 @@ from app.services import clock, staff
 from app.services import property as prop
 from app.services.settings import update_settings
 from tests import factories
-from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast accounts)
 from tests.moments import past_list_date
 
 

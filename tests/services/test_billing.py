@@ -49,7 +49,6 @@ from app.services import billing, clock
 from app.services import slips as svc
 from tests import factories
 from tests.conftest import make_config
-from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast accounts)
 from tests.moments import at, month_ahead, next_month_starts, past_list_date, yyyymm
 
 _doors = itertools.count(6000)

@@ -12,7 +12,6 @@ from app.services import catalogue as cat
 from app.services import clock
 from app.services.catalogue import ItemInput
 from tests import factories
-from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast accounts)
 from tests.moments import past_list_date
 
 

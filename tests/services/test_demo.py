@@ -42,7 +42,6 @@ from app.services import billing, catalogue, clock
 from app.services import slips as svc
 from tests import factories
 from tests.conftest import _wipe
-from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast accounts)
 
 # Seed 002 (最新有偿服务项目收费标准), row by row: name, unit of charge, lowest and highest yuan.
 # None: the table breaks off before the price (priced by workload).

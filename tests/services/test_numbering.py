@@ -22,7 +22,6 @@ from app.services import slips as svc
 from app.services.numbering import next_in_series
 from tests import factories
 from tests.conftest import make_config
-from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast accounts)
 from tests.moments import at, month_ahead, next_month_starts, yyyymm
 
 UTC = timezone.utc

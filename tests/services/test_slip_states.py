@@ -22,7 +22,6 @@ from app.models.slips import Slip, SlipEvent
 from app.services import clock
 from app.services import slips as svc
 from tests import factories
-from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast accounts)
 from tests.unit.test_slip_states import ACTORS, RULES, expected
 
 NOTE = "The resident asked for it"

@@ -17,7 +17,6 @@ from app.models import AuditEvent, Slip, SlipEvent, SlipLine, User
 from app.services import billing, catalogue, clock, reception
 from app.services import slips as svc
 from tests import factories
-from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast accounts)
 from tests.moments import yyyymm
 
 UTC = timezone.utc

@@ -10,7 +10,6 @@ from app.domain.errors import DomainError
 from app.models import User
 from app.services import clock, staff
 from tests import factories
-from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast accounts)
 
 
 @pytest.fixture(autouse=True)

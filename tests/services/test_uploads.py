@@ -15,7 +15,6 @@ from app.models.slips import SlipPhoto
 from app.services import slips as svc
 from app.services import uploads
 from tests import factories
-from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast users)
 
 
 @pytest.fixture(autouse=True)

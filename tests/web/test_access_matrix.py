@@ -23,7 +23,6 @@ from app.extensions import db as _db
 from app.services import billing, catalogue, clock, reception, slips
 from app.web.guards import PUBLIC
 from tests import factories
-from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
 from tests.moments import past_list_date, tomorrow
 
 ROLES = [r.value for r in Role]

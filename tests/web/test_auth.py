@@ -9,7 +9,6 @@ from app.extensions import db as _db
 from app.models import AuditEvent, ReceptionEntry, User
 from app.services import clock
 from tests import factories
-from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
 from tests.web.pages import field_errors, html_lang, in_chinese, in_english, text
 
 HOMES = {"clerk": "/desk/", "supervisor": "/supervise/", "worker": "/field/",
@@ -205,7 +204,7 @@ def test_changing_the_password_needs_the_current_one(app, db, alice):
 
 
 def test_passwords_are_stored_as_scrypt_hashes_at_full_strength(app, db, monkeypatch):
-    """(The rest of this module hashes cheaply for speed; production does not.)"""
+    """(The suite hashes cheaply for speed; production does not.)"""
     import werkzeug.security
 
     from app.models import users

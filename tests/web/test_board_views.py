@@ -13,7 +13,6 @@ from app.services import clock
 from app.services import slips as svc
 from app.web import screen_cache
 from tests import factories
-from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
 from tests.moments import yyyymm
 from tests.web.pages import field_errors, flashes, form_alerts, grab, text
 

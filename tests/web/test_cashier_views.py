@@ -24,7 +24,6 @@ from app.models.billing import (
 from app.services import billing, clock
 from app.services import slips as svc
 from tests import factories
-from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
 from tests.web.pages import field_errors, flashes, form_alerts, grab, text
 
 HX = {"HX-Request": "true"}

@@ -10,7 +10,6 @@ from app.models import AuditEvent, ListStatus, PriceItem, PriceList
 from app.services import catalogue as cat
 from app.services import clock
 from tests import factories
-from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
 from tests.moments import past_list_date
 from tests.web.pages import (
     chinese,

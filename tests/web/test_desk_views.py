@@ -18,7 +18,6 @@ from app.models.slips import Slip
 from app.services import clock, reception
 from app.services import slips as svc
 from tests import factories
-from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
 from tests.moments import at, tomorrow
 from tests.web.pages import (
     chinese,

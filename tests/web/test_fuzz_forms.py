@@ -22,7 +22,6 @@ from hypothesis import strategies as st
 from app.extensions import db as _db
 from app.models import Slip
 from tests import factories
-from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
 from tests.web.test_access_matrix import (  # noqa: F401  (world is a fixture)
     ROLES,
     build_url,

@@ -7,7 +7,6 @@ from html.parser import HTMLParser
 import pytest
 
 from tests import factories
-from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
 from tests.moments import past_list_date
 from tests.web.pages import grab
 

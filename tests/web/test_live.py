@@ -26,7 +26,6 @@ import pytest
 
 from tests import factories
 from tests.conftest import make_config
-from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
 
 # The server is another process: a moved clock in this one does not reach it, and the session
 # cookies it signs would read as from another time.

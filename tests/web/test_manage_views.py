@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 from app.models import AuditEvent, PropertySettings, User
 from app.services import clock
 from tests import factories
-from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
 from tests.moments import at
 from tests.web.pages import (
     chinese,

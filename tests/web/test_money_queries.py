@@ -13,7 +13,6 @@ from app.models.billing import AccountEntry, Statement
 from app.services import billing, clock
 from app.services import slips as svc
 from tests import factories
-from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
 from tests.web.pages import text
 from tests.web.test_cashier_views import Office
 

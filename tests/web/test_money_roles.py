@@ -17,7 +17,6 @@ from app.models.slips import Slip
 from app.services import billing, reception
 from app.services import slips as svc
 from tests import factories
-from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
 from tests.moments import past_list_date, tomorrow
 from tests.web.pages import field_errors, flashes, form_alerts, grab, text
 from tests.web.test_field_views import action_form, signature_url, tap

@@ -5,7 +5,6 @@ from sqlalchemy import func, select
 
 from app.models import Resident, Unit, User, UserRole
 from tests import factories
-from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
 from tests.web.pages import field_errors, form_alerts
 
 HUGE = "9" * 25

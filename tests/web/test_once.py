@@ -30,7 +30,6 @@ from app.models import (
 )
 from app.services import slips
 from tests import factories
-from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
 from tests.web.test_access_matrix import build_url, post_data, rules, world  # noqa: F401
 
 # endpoint: (what it makes, who sends it, the form's field prefix)

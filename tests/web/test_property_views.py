@@ -9,7 +9,6 @@ from sqlalchemy import event, func, select
 
 from app.models import AuditEvent, Building, Resident, Unit
 from tests import factories
-from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
 from tests.web.pages import (
     chinese,
     field_errors,

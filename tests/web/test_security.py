@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 
 from app.models import Building
 from tests import factories
-from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
 from tests.web.pages import chinese, html_lang, in_chinese, in_english, text
 from tests.web.test_access_matrix import build_url, rules, world  # noqa: F401  (fixture)
 

@@ -16,7 +16,6 @@ from app.extensions import db as _db
 from app.models import AuditEvent, SignInThrottle, User
 from tests import factories
 from tests.conftest import CSRFClient, make_config
-from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
 
 BURST = 40
 

@@ -15,7 +15,6 @@ from app.models.slips import Slip, SlipEvent, SlipPhoto
 from app.services import clock
 from app.services import slips as svc
 from tests import factories
-from tests.hashing import cheap_password_hashing  # noqa: F401  (autouse: fast sign-ins)
 from tests.web.pages import (
     field_errors,
     flashes,
