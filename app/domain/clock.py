@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 _fixed: ContextVar[datetime | None] = ContextVar("clock_fixed", default=None)
 
 
 def now() -> datetime:
     """The current moment as aware UTC: the fixed one inside `at()`, else the system clock."""
-    return _fixed.get() or datetime.now(timezone.utc)
+    return _fixed.get() or datetime.now(UTC)
 
 
 @contextmanager
@@ -24,7 +24,7 @@ def at(moment: datetime) -> Iterator[datetime]:
     """Make `now()` answer `moment` in this context (and the contexts copied from it)."""
     if moment.tzinfo is None:
         raise ValueError("the clock takes aware datetimes only")
-    token = _fixed.set(moment.astimezone(timezone.utc))
+    token = _fixed.set(moment.astimezone(UTC))
     try:
         yield moment
     finally:

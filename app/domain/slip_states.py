@@ -57,6 +57,8 @@ class Action(StrEnum):
     POST_TO_ACCOUNT = "post_to_account"  # the supervisor reviewed the owner's signed entry
     CLOSE = "close"                    # nothing is owed (a free job) and the slip is back
     REVERSE = "reverse"                # a payment voided or an entry reversed: owed again
+    PREPAY = "prepay"                  # an errand's fee and purchase money taken before it goes out
+    VOID = "void"                      # a receipt voided that did not settle the slip (a prepayment)
 
 
 S, A = State, Action
@@ -64,7 +66,7 @@ S, A = State, Action
 # TRANSITIONS[state][action] -> the state it leads to. Nothing else is legal.
 TRANSITIONS: dict[State, dict[Action, State]] = {
     S.REGISTERED: {A.DISPATCH: S.DISPATCHED, A.APPROVE_QUOTE: S.REGISTERED,
-                   A.CANCEL: S.CANCELLED},
+                   A.CANCEL: S.CANCELLED, A.PREPAY: S.REGISTERED, A.VOID: S.REGISTERED},
     S.DISPATCHED: {A.ACCEPT: S.ACCEPTED, A.CHECK_IN: S.ON_SITE, A.NOBODY_HOME: S.NOBODY_HOME,
                    A.REASSIGN: S.DISPATCHED, A.UNASSIGN: S.REGISTERED,
                    A.APPROVE_QUOTE: S.DISPATCHED, A.CANCEL: S.CANCELLED},
@@ -72,7 +74,8 @@ TRANSITIONS: dict[State, dict[Action, State]] = {
                  A.REASSIGN: S.DISPATCHED, A.UNASSIGN: S.REGISTERED,
                  A.APPROVE_QUOTE: S.ACCEPTED, A.CANCEL: S.CANCELLED},
     S.NOBODY_HOME: {A.DISPATCH: S.DISPATCHED, A.RESCHEDULE: S.REGISTERED,
-                    A.APPROVE_QUOTE: S.NOBODY_HOME, A.CANCEL: S.CANCELLED},
+                    A.APPROVE_QUOTE: S.NOBODY_HOME, A.CANCEL: S.CANCELLED,
+                    A.PREPAY: S.NOBODY_HOME, A.VOID: S.NOBODY_HOME},
     S.ON_SITE: {A.CONFIRM_FEE: S.IN_PROGRESS, A.REQUEST_PRICE: S.AWAITING_PRICE,
                 A.CANCEL: S.CANCELLED},
     S.AWAITING_PRICE: {A.APPROVE_PRICE: S.IN_PROGRESS, A.REJECT_PRICE: S.ON_SITE,
@@ -83,7 +86,7 @@ TRANSITIONS: dict[State, dict[Action, State]] = {
     S.HANDED_BACK: {A.SETTLE: S.CLOSED, A.POST_TO_ACCOUNT: S.CLOSED, A.CLOSE: S.CLOSED,
                     A.DISPUTE: S.DISPUTED},
     S.DISPUTED: {A.RESOLVE: S.COMPLETED},
-    S.CANCELLED: {},
+    S.CANCELLED: {A.VOID: S.CANCELLED},  # a cancelled errand's prepayment is given back
     # Money settled, the paper still out: handing it back closes the slip.
     S.SETTLED: {A.HAND_BACK: S.CLOSED, A.REVERSE: S.COMPLETED},
     S.ON_ACCOUNT: {A.HAND_BACK: S.CLOSED, A.REVERSE: S.COMPLETED},
@@ -106,7 +109,7 @@ ACTION_ROLES: dict[Action, frozenset[Role]] = {
     A.CANCEL: frozenset({Role.CLERK, Role.SUPERVISOR, Role.WORKER}),
     A.DISPUTE: frozenset({Role.CLERK, Role.SUPERVISOR, Role.WORKER}),
     # Only the cashier records money; the supervisor reviews the owners' account entries.
-    A.SETTLE: _TILL, A.POST_TO_ACCOUNT: _BOARD,
+    A.SETTLE: _TILL, A.POST_TO_ACCOUNT: _BOARD, A.PREPAY: _TILL, A.VOID: _TILL,
     A.CLOSE: frozenset({Role.CLERK, Role.SUPERVISOR, Role.CASHIER}),
     A.REVERSE: frozenset({Role.CASHIER, Role.SUPERVISOR}),
 }
@@ -128,9 +131,9 @@ SETTLED_STATES = frozenset({S.SETTLED, S.ON_ACCOUNT, S.CLOSED})
 # The paper slip is still out with the worker.
 PAPER_OUT = frozenset({S.COMPLETED, S.SETTLED, S.ON_ACCOUNT})
 # Actions that need a note (a reason) to be legal.
-NEEDS_NOTE = frozenset({A.CANCEL, A.DISPUTE, A.REJECT_PRICE, A.RESOLVE, A.REVERSE})
+NEEDS_NOTE = frozenset({A.CANCEL, A.DISPUTE, A.REJECT_PRICE, A.RESOLVE, A.REVERSE, A.VOID})
 # Taken only through the money services (a payment, an entry review), never a bare button.
-MONEY_ACTIONS = frozenset({A.SETTLE, A.POST_TO_ACCOUNT, A.CLOSE, A.REVERSE})
+MONEY_ACTIONS = frozenset({A.SETTLE, A.POST_TO_ACCOUNT, A.CLOSE, A.REVERSE, A.PREPAY, A.VOID})
 
 # Which screen offers which action: the dispatch board on a card, the slip's own page; the
 # worker's phone offers the rest (money actions are on the money screens only).
@@ -193,5 +196,6 @@ ACTION_LABELS = {
     A.CANCEL: _l("Cancel slip"), A.DISPUTE: _l("Mark disputed"), A.RESOLVE: _l("Resolve"),
     A.SETTLE: _l("Payment received"), A.POST_TO_ACCOUNT: _l("Posted to monthly account"),
     A.CLOSE: _l("Closed"), A.REVERSE: _l("Payment reversed"),
+    A.PREPAY: _l("Errand prepaid"), A.VOID: _l("Receipt voided"),
     "open": _l("Opened"),
 }

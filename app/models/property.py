@@ -2,20 +2,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.addresses import unit_key, unit_label
+from app.domain.residents import ResidentKind
 from app.extensions import db
 from app.models._checks import one_of
 from app.models._types import UTCDateTime, utcnow
-
-
-class ResidentKind(StrEnum):
-    OWNER = "owner"    # 业主: billed monthly by default
-    TENANT = "tenant"  # 租户: prepays a deposit
 
 
 class Building(db.Model):

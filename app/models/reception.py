@@ -48,7 +48,7 @@ class ReceptionEntry(db.Model):
     unit: Mapped[Unit | None] = relationship(lazy="joined")
     resident: Mapped[Resident | None] = relationship(lazy="joined")
     taken_by: Mapped[User] = relationship(lazy="joined")
-    slips: Mapped[list["Slip"]] = relationship(back_populates="reception",  # noqa: F821
+    slips: Mapped[list[Slip]] = relationship(back_populates="reception",  # noqa: F821
                                                order_by="Slip.id")
 
     @property

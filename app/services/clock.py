@@ -11,8 +11,20 @@ from zoneinfo import ZoneInfo
 from app.domain import clock as _core
 from app.domain.clock import add_months, at, now
 
-__all__ = ["add_months", "at", "day_bounds", "local", "local_today", "month_bounds", "month_of",
-           "month_start", "moment", "now", "days_ago", "zone"]
+__all__ = [
+    "add_months",
+    "at",
+    "day_bounds",
+    "days_ago",
+    "local",
+    "local_today",
+    "moment",
+    "month_bounds",
+    "month_of",
+    "month_start",
+    "now",
+    "zone",
+]
 
 
 def zone() -> ZoneInfo:

@@ -17,6 +17,7 @@ from sqlalchemy import case, func, select, union, union_all
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.domain import settlement
 from app.domain.errors import Conflict, DomainError
 from app.domain.roles import Role
 from app.domain.slip_states import (
@@ -38,7 +39,7 @@ from app.models.property import Resident, Unit
 from app.models.reception import ReceptionEntry
 from app.models.slips import Slip, SlipEvent, SlipLine
 from app.models.users import User, UserRole
-from app.services import clock, live
+from app.services import clock, live, slip_money
 from app.services.audit import record
 from app.services.numbering import slip_number
 from app.services.paging import one_page
@@ -152,7 +153,6 @@ def open_slip(req: SlipRequest, actor: User, price_list: PriceList | None) -> Sl
         raise DomainError(_l("A price cannot be negative."), "purchase")
     if req.purchase_fen and not errand:
         raise DomainError(_l("Purchase money is only for errands (代办)."), "purchase")
-    from app.services.billing import default_route  # billing builds on this module
     now = clock.now()
     month = clock.month_of(now).replace("-", "")
     slip = Slip(number=slip_number(month), unit=req.unit, resident=resident,
@@ -162,7 +162,8 @@ def open_slip(req: SlipRequest, actor: User, price_list: PriceList | None) -> Sl
                 free=req.free, window_start=req.window_start, window_end=req.window_end,
                 price_list=price_list, lines=lines, received_by=actor, reception=req.reception,
                 created_at=now, updated_at=now, errand=errand, purchase_fen=req.purchase_fen,
-                pay_route=("pay_now" if errand or req.free else default_route(resident).value))
+                pay_route=settlement.default_route(resident.kind if resident else None,
+                                                   errand=errand, free=req.free).value)
     slip.quoted_total_fen = sum(line.amount_fen for line in lines)
     slip.due_at = _due(slip, now)
     db.session.add(slip)
@@ -255,10 +256,11 @@ def dispatch(slip: Slip, user: User, worker_id: int | None, *, window_start=None
     """Assign a worker (first time, again after nobody home, or to someone else).
 
     An errand goes out only once the cashier has taken its prepayment."""
-    from app.services.billing import check_dispatch
     worker = _worker(worker_id)
-    if slip.state in (State.REGISTERED, State.NOBODY_HOME):
-        check_dispatch(slip)
+    if slip.state in (State.REGISTERED, State.NOBODY_HOME) and not slip_money.may_go_out(slip):
+        raise DomainError(_l("Errand %(number)s is not prepaid yet: the cashier takes the fee "
+                             "and the purchase money before the worker goes out.",
+                             number=slip.number), "worker_id")
     if slip.state in (State.DISPATCHED, State.ACCEPTED):
         action = Action.REASSIGN
         if worker.id == slip.worker_id and window_start is None:
@@ -430,8 +432,7 @@ def complete(slip: Slip, user: User, acceptance: Acceptance, **kw) -> Slip:
                           "acceptance_name")
     if not acceptance.signature_file:
         raise DomainError(_l("The resident must sign on the screen."), "signature")
-    from app.services import billing
-    route = billing.check_route(slip, acceptance.pay_route)
+    route = slip_money.check_route(slip, acceptance.pay_route)
     spent = acceptance.purchase_spent_fen
     if slip.errand and (spent is None or spent < 0):
         raise DomainError(_l("Enter what the purchases cost (zero if nothing was bought)."),
@@ -452,7 +453,7 @@ def complete(slip: Slip, user: User, acceptance: Acceptance, **kw) -> Slip:
     before = slip.version
     act(slip, Action.COMPLETE, user, effect=effect, **kw)
     if slip.version != before:  # not a resend of a tap already applied
-        billing.after_completion(slip, user)
+        slip_money.post_to_account(slip, user)
     return slip
 
 
@@ -462,8 +463,8 @@ def hand_back(slip: Slip, user: User, **kw) -> Slip:
         s.handed_back_at = clock.now()
         return {}
     act(slip, Action.HAND_BACK, user, effect=effect, **kw)
-    from app.services.billing import close_if_nothing_owed
-    close_if_nothing_owed(slip, user)
+    if slip.state == State.HANDED_BACK and settlement.nothing_to_collect(slip):
+        act(slip, Action.CLOSE, user)  # a free job owes nothing: it closes at once
     return slip
 
 

@@ -31,6 +31,9 @@ RULES: dict[tuple[str, str], tuple[str, set[str]]] = {
     ("registered", "dispatch"): ("dispatched", {S}),
     ("registered", "approve_quote"): ("registered", {S}),
     ("registered", "cancel"): ("cancelled", ANYONE_AT_THE_DESK_OR_DOOR),
+    # an errand is prepaid at the till before it goes out; a prepayment voided changes no state
+    ("registered", "prepay"): ("registered", {K}),
+    ("registered", "void"): ("registered", {K}),
 
     ("dispatched", "accept"): ("accepted", {W}),
     ("dispatched", "check_in"): ("on_site", {W}),
@@ -51,6 +54,8 @@ RULES: dict[tuple[str, str], tuple[str, set[str]]] = {
     ("nobody_home", "reschedule"): ("registered", {C, S}),
     ("nobody_home", "approve_quote"): ("nobody_home", {S}),
     ("nobody_home", "cancel"): ("cancelled", ANYONE_AT_THE_DESK_OR_DOOR),
+    ("nobody_home", "prepay"): ("nobody_home", {K}),
+    ("nobody_home", "void"): ("nobody_home", {K}),
 
     ("on_site", "confirm_fee"): ("in_progress", {W}),
     ("on_site", "request_price"): ("awaiting_price", {W}),
@@ -76,7 +81,8 @@ RULES: dict[tuple[str, str], tuple[str, set[str]]] = {
     ("handed_back", "close"): ("closed", {C, S, K}),   # a free job: nothing to settle
 
     ("disputed", "resolve"): ("completed", {S}),
-    # cancelled: final, nothing leads out of it
+    # cancelled: final; only a cancelled errand's prepayment is given back (its receipt voided)
+    ("cancelled", "void"): ("cancelled", {K}),
 
     # settled or on account while the paper is still out: handing it back closes the slip
     ("settled", "hand_back"): ("closed", {C, S}),

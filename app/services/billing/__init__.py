@@ -33,16 +33,13 @@ from app.services.billing.deposits import (  # noqa: F401
 )
 from app.services.billing.errands import (  # noqa: F401
     PREPAY_STATES,
-    check_dispatch,
     needs_prepayment,
     not_prepaid,
     prepay_errand,
     settle_errand,
 )
 from app.services.billing.monthly_account import (  # noqa: F401
-    after_completion,
     close,
-    close_if_nothing_owed,
     entries_to_review,
     reverse_entry,
     review_entry,
@@ -57,7 +54,6 @@ from app.services.billing.receipts import (  # noqa: F401
 from app.services.billing.settling import (  # noqa: F401
     ERRAND_KINDS,
     check_route,
-    default_route,
     errand_cost_fen,
     errand_prepayment_fen,
     owed_fen,

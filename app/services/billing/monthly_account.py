@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app.domain import settlement
 from app.domain.errors import Conflict, DomainError
 from app.domain.permissions import Perm, allowed
 from app.domain.slip_states import Action, State
@@ -20,35 +21,10 @@ from app.services import clock, live
 from app.services.audit import record
 from app.services.slips import act
 
-# ---- after completion and hand-back (called by app.services.slips) -----------------------
-
-def after_completion(slip: Slip, user: User) -> None:
-    """The resident signed: an owner on account gets an entry waiting for the review."""
-    if slip.pay_route != PayRoute.ON_ACCOUNT or slip.total_fen <= 0:
-        return
-    now = clock.now()
-    entry = AccountEntry(unit=slip.unit, slip=slip, month=clock.month_of(now),
-                         amount_fen=slip.total_fen, description=_describe(slip),
-                         signed_name=slip.acceptance_name, created_by=user, created_at=now)
-    db.session.add(entry)
-    db.session.flush()
-    record("account.entry", "account_entry", entry.id, slip.number, actor_id=user.id,
-           after={"amount_fen": entry.amount_fen, "month": entry.month})
-
-
-def _describe(slip: Slip) -> str:
-    return "、".join(f"{line.name_zh}×{line.quantity}" for line in slip.lines)[:300]
-
-
-def close_if_nothing_owed(slip: Slip, user: User) -> None:
-    """A handed-back slip that owes nothing (a free job) closes at once."""
-    if slip.state == State.HANDED_BACK and not slip.errand and slip.total_fen == 0:
-        act(slip, Action.CLOSE, user)
-
 
 def close(slip: Slip, user: User, **kw) -> Slip:
     """Close a handed-back slip. Only when nothing is owed: otherwise it is settled."""
-    if slip.errand or slip.total_fen != 0:
+    if not settlement.nothing_to_collect(slip):
         raise DomainError(_l("Slip %(number)s is closed by its payment or its reviewed "
                              "account entry.", number=slip.number))
     return act(slip, Action.CLOSE, user, **kw)

@@ -14,9 +14,7 @@ from app.models.billing import (
 )
 from app.models.slips import Slip
 from app.models.users import User
-from app.services import clock
 from app.services.billing.deposits import (
-    _flush_versioned,
     _lock_deposit,
     deposit_available,
     deposit_balance,
@@ -75,11 +73,9 @@ def void(payment: Payment, cashier: User, reason: str, *,
                                      PaymentKind.ERRAND_CHANGE)
     if slip is not None and settled_by_it and slip.state in (State.SETTLED, State.CLOSED):
         act(slip, Action.REVERSE, cashier, note=reason, effect=reversal)
+    elif slip is not None:  # a prepayment given back: the slip's version check, one at a time
+        act(slip, Action.VOID, cashier, note=reason, effect=reversal)
     else:
-        if slip is not None:  # the slip's version check: one void at a time
-            slip.updated_at = clock.now()
-            _flush_versioned(_l("Someone else changed slip %(number)s at the same moment. "
-                                "Look at it again.", number=slip.number))
         if payment.statement is not None:
             _lock_statement(payment.statement)
         try:
