@@ -117,12 +117,13 @@ def _register_template_globals(app: Flask) -> None:
     from flask_wtf.csrf import generate_csrf
 
     from app.domain.permissions import Perm
+    from app.domain.roles import ROLE_LABELS
     from app.services.settings import property_settings
     from app.services.slips import action_label as slip_action_label
     from app.services.slips import state_label
     from app.web.audit_labels import action_label, change_rows, entity_label
     from app.web.guards import active_role, can, home_url
-    from app.web.nav import ROLE_LABELS, nav_items
+    from app.web.nav import nav_items
 
     app.jinja_env.globals.update(can=can, Perm=Perm, active_role=active_role,
                                  home_url=home_url, csrf_token=generate_csrf,

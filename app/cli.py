@@ -29,7 +29,7 @@ def register_cli(app) -> None:
         except demo.NotEmpty:
             db.session.rollback()
             raise click.ClickException(
-                "The database is not empty. Use --force to wipe it and load the demo.")
+                "The database is not empty. Use --force to wipe it and load the demo.") from None
         db.session.commit()
         click.echo("Demo property loaded: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
 
@@ -56,7 +56,7 @@ def register_cli(app) -> None:
             user = staff.create_user(username, full_name, password, roles)
         except DomainError as err:
             db.session.rollback()
-            raise click.ClickException(str(err.message))
+            raise click.ClickException(str(err.message)) from None
         db.session.commit()
         click.echo(f"Created {user.username} ({', '.join(user.roles)}).")
 
@@ -86,7 +86,8 @@ def print_demo_logins() -> None:
 
     users = {u.username: u for u in db.session.scalars(
         select(User).where(User.username.in_([s[0] for s in STAFF]), User.active.is_(True)))}
-    rows = [(u, users[u]) for u, *_ in STAFF if u in users and users[u].check_password(DEMO_PASSWORD)]
+    rows = [(u, users[u]) for u, *_ in STAFF
+            if u in users and users[u].check_password(DEMO_PASSWORD)]
     if not rows:
         return
     click.echo("")

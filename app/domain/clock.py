@@ -36,7 +36,8 @@ def local_date(moment: datetime, tz: tzinfo) -> date:
 
 
 def day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
-    """The first moment of a local day and the first moment of the next (a DST day is 23 or 25 h)."""
+    """The first moment of a local day and the first moment of the next (a DST day is 23 or
+    25 h)."""
     return datetime.combine(day, time(), tz), datetime.combine(day + timedelta(days=1), time(), tz)
 
 

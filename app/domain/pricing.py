@@ -9,6 +9,10 @@ from flask_babel import lazy_gettext as _l
 from app.domain.errors import DomainError
 from app.domain.money import format_yuan
 
+# A slip holds at most MAX_LINES items, each of 1 to MAX_QUANTITY units.
+MAX_QUANTITY = 999
+MAX_LINES = 30
+
 # Units of charge printed on the office's price list. The Chinese character is stored.
 UNITS_OF_CHARGE: dict[str, object] = {
     "次": _l("job"),

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.domain.errors import DomainError
 from app.domain.residents import ResidentKind
-from app.domain.slip_states import State
+from app.domain.slip_states import UNSETTLED, State
 
 
 class PayRoute(StrEnum):
@@ -120,6 +120,48 @@ def needs_prepayment(slip: SlipMoney, prepaid_fen: int) -> bool:
 def may_go_out(slip: SlipMoney, prepaid_fen: int) -> bool:
     """An errand goes out only prepaid; any other slip at once."""
     return not slip.errand or prepaid_fen > 0
+
+
+# ---- what the till does with a slip ---------------------------------------------------------
+
+class TillStep(StrEnum):
+    """Why a slip waits at the till, which decides what the cashier does with it."""
+
+    PAY = "pay"                      # finished: paid now, with a receipt
+    DEPOSIT = "deposit"              # finished: drawn from the tenant's deposit
+    ERRAND_PREPAY = "errand_prepay"  # an errand to prepay before it goes out
+    ERRAND_RETURN = "errand_return"  # an errand back: change given or the balance collected
+
+
+TILL_STEP_LABELS = {
+    TillStep.PAY: _l("Pay now"), TillStep.DEPOSIT: _l("From deposit"),
+    TillStep.ERRAND_PREPAY: _l("Errand: prepay"), TillStep.ERRAND_RETURN: _l("Errand back"),
+}
+
+
+def till_step(slip: SlipMoney, prepaid_fen: int) -> TillStep | None:
+    """What the cashier does with this slip now, or None when it does not wait at the till
+    (not finished, on the monthly account, owing nothing, or an errand already prepaid)."""
+    if slip.errand and slip.state in PREPAY_STATES:
+        return TillStep.ERRAND_PREPAY if prepaid_fen <= 0 else None
+    if slip.state not in UNSETTLED or slip.pay_route == PayRoute.ON_ACCOUNT:
+        return None
+    if slip.errand:
+        return TillStep.ERRAND_RETURN
+    if slip.total_fen <= 0:
+        return None
+    return TillStep.DEPOSIT if slip.pay_route == PayRoute.DEPOSIT else TillStep.PAY
+
+
+def till_button(step: TillStep, owed_fen: int):
+    """The words on the till's button for this slip."""
+    if step == TillStep.ERRAND_PREPAY:
+        return _l("Take prepayment")
+    if step == TillStep.ERRAND_RETURN and owed_fen < 0:
+        return _l("Give change")
+    if step == TillStep.ERRAND_RETURN and owed_fen == 0:
+        return _l("Settle")
+    return _l("Take payment")
 
 
 # ---- a tenant's deposit ----------------------------------------------------------------------

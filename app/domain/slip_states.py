@@ -43,7 +43,7 @@ class Action(StrEnum):
     CHECK_IN = "check_in"
     NOBODY_HOME = "nobody_home"
     RESCHEDULE = "reschedule"
-    APPROVE_QUOTE = "approve_quote"    # approve an out-of-range or workload price quoted at the desk
+    APPROVE_QUOTE = "approve_quote"    # approve an out-of-range or workload price of the desk
     CONFIRM_FEE = "confirm_fee"
     REQUEST_PRICE = "request_price"
     APPROVE_PRICE = "approve_price"
@@ -57,8 +57,8 @@ class Action(StrEnum):
     POST_TO_ACCOUNT = "post_to_account"  # the supervisor reviewed the owner's signed entry
     CLOSE = "close"                    # nothing is owed (a free job) and the slip is back
     REVERSE = "reverse"                # a payment voided or an entry reversed: owed again
-    PREPAY = "prepay"                  # an errand's fee and purchase money taken before it goes out
-    VOID = "void"                      # a receipt voided that did not settle the slip (a prepayment)
+    PREPAY = "prepay"                  # an errand's fee and purchases paid before it goes out
+    VOID = "void"                      # a receipt voided that did not settle the slip
 
 
 S, A = State, Action

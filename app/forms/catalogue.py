@@ -18,12 +18,14 @@ class ItemForm(OnceForm):
         Length(max=60, message=_l("At most 60 characters."))])
     name_en = StringField(_l("Name (English)"), validators=[
         Optional(), Length(max=100, message=_l("At most 100 characters."))])
-    unit = SelectField(_l("Unit of charge"), validators=[DataRequired(_l("Choose a unit of charge."))])
+    unit = SelectField(_l("Unit of charge"),
+                       validators=[DataRequired(_l("Choose a unit of charge."))])
     price_min = YuanField(_l("Price, or lowest price (yuan)"))
     price_max = YuanField(_l("Highest price (yuan), for a range"))
     by_workload = BooleanField(_l("Priced by workload (视工程量定价)"))
     free = BooleanField(_l("Free: covered by the management fee"))
-    department = SelectField(_l("Department"), validators=[DataRequired(_l("Choose a department."))])
+    department = SelectField(_l("Department"),
+                             validators=[DataRequired(_l("Choose a department."))])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=200)])
 
     def __init__(self, *args, categories=(), **kwargs):

@@ -6,8 +6,8 @@ from wtforms import DateTimeLocalField, Field, StringField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
+from app.domain.numbers import parse_int
 from app.forms.fields import BaseForm
-from app.web.args import parse_int
 
 STALE_FORM = _l("This card was out of date. The board has been refreshed: look at the slip again.")
 

@@ -167,6 +167,8 @@ PHOTO_KIND_CHOICES = [(PhotoKind.BEFORE.value, _l("Before")), (PhotoKind.AFTER.v
 
 
 class PhotoForm(OnceForm):
-    kind = RadioField(_l("The photo shows"), choices=PHOTO_KIND_CHOICES, default=PhotoKind.BEFORE.value,
+    kind = RadioField(_l("The photo shows"), choices=PHOTO_KIND_CHOICES,
+                      default=PhotoKind.BEFORE.value,
                       validators=[InputRequired(_l("Choose what the photo shows."))])
-    photo = FileField(_l("Photo"), validators=[FileRequired(_l("Choose a photo."))], render_kw={"accept": "image/*", "capture": "environment"})
+    photo = FileField(_l("Photo"), validators=[FileRequired(_l("Choose a photo."))],
+                      render_kw={"accept": "image/*", "capture": "environment"})

@@ -26,12 +26,14 @@ class YuanField(StringField):
             self.data = parse_yuan(self.raw)
         except MoneyError:
             self.data = None
-            raise ValueError(_l("Enter an amount in yuan, e.g. 30 or 12.50."))
+            raise ValueError(_l("Enter an amount in yuan, e.g. 30 or 12.50.")) from None
 
     def _value(self):
         if self.raw_data:
             return self.raw_data[0]
-        return "" if self.data is None else format_yuan(self.data, symbol="", trim=True).replace(",", "")
+        if self.data is None:
+            return ""
+        return format_yuan(self.data, symbol="", trim=True).replace(",", "")
 
 
 class IntegerField(wtforms.IntegerField):

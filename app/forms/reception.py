@@ -9,8 +9,7 @@ from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp
 
 from app.forms.fields import BaseForm, OnceForm
 from app.forms.property import KIND_CHOICES
-from app.models.reception import Channel, ContactKind
-from app.services.reception import CHANNEL_LABELS, KIND_LABELS
+from app.models.reception import CHANNEL_LABELS, KIND_LABELS, Channel, ContactKind
 
 NEW_RESIDENT = "new"
 _PHONE = re.compile(r"^[0-9+\-\s()]{5,30}$")  # as app.services.property checks it

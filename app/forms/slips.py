@@ -17,8 +17,8 @@ from wtforms import (
 from wtforms.validators import Length, Optional, Regexp
 
 from app.domain.errors import DomainError
+from app.domain.pricing import MAX_LINES, MAX_QUANTITY
 from app.forms.fields import OnceForm, YuanField
-from app.services.slips import MAX_LINES, MAX_QUANTITY
 
 
 class QuantityField(StringField):

@@ -4,9 +4,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField, SelectMultipleField, StringField, widgets
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from app.domain.roles import ROLE_ORDER
+from app.domain.roles import ROLE_LABELS, ROLE_ORDER
 from app.forms.fields import BaseForm, OnceForm
-from app.web.nav import ROLE_LABELS
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -15,7 +14,8 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 def _roles_field():
-    return MultiCheckboxField(_l("Roles"), choices=[(r.value, ROLE_LABELS[r.value]) for r in ROLE_ORDER],
+    return MultiCheckboxField(_l("Roles"),
+                              choices=[(r.value, ROLE_LABELS[r.value]) for r in ROLE_ORDER],
                               validators=[DataRequired(_l("Give the account at least one role."))])
 
 
@@ -29,7 +29,8 @@ class StaffForm(OnceForm):
 class NewStaffForm(StaffForm):
     username = StringField(_l("Username"), validators=[
         DataRequired(_l("Enter a username.")), Length(max=40),
-        Regexp(r"^[A-Za-z0-9_.\-]+$", message=_l("Letters, digits, dot, dash and underscore only."))])
+        Regexp(r"^[A-Za-z0-9_.\-]+$",
+               message=_l("Letters, digits, dot, dash and underscore only."))])
     password = PasswordField(_l("Initial password"), validators=[
         DataRequired(_l("Enter a password.")),
         Length(max=200, message=_l("At most 200 characters."))])

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -25,6 +26,12 @@ class ContactKind(StrEnum):
     FREE_REPAIR = "free_repair"  # 免费维修: a slip at zero charge
     PAID = "paid"              # 有偿服务: a slip quoted from the price list
     COMPLAINT = "complaint"    # 投诉
+
+
+CHANNEL_LABELS = {Channel.PHONE: _l("Phone"), Channel.WALK_IN: _l("Walk-in"),
+                  Channel.OTHER: _l("Other")}
+KIND_LABELS = {ContactKind.ENQUIRY: _l("Enquiry"), ContactKind.FREE_REPAIR: _l("Free repair"),
+               ContactKind.PAID: _l("Paid service"), ContactKind.COMPLAINT: _l("Complaint")}
 
 
 class ReceptionEntry(db.Model):

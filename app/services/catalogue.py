@@ -49,7 +49,7 @@ def latest_approved() -> PriceList | None:
 def start_draft(actor: User) -> PriceList:
     """Open the one draft, copied from the newest approved version. Raises if one is open."""
     if current_draft() is not None:
-        raise Conflict(_l("A draft is already open; continue that one."))
+        raise Conflict(_l("A draft is already open; continue that one.")) from None
     base = latest_approved()
     draft = PriceList(status=ListStatus.DRAFT, draft_lock=True, created_by=actor, based_on=base)
     if base is not None:
@@ -60,7 +60,7 @@ def start_draft(actor: User) -> PriceList:
         db.session.flush()
     except IntegrityError:  # someone opened one at the same moment; the database kept theirs
         db.session.rollback()
-        raise Conflict(_l("A draft is already open; continue that one."))
+        raise Conflict(_l("A draft is already open; continue that one.")) from None
     record("pricelist.draft", "price_list", draft.id, f"v{base.number}" if base else "",
            after={"based_on": base.number if base else None}, actor_id=actor.id)
     return draft
@@ -79,7 +79,7 @@ def _require_draft(price_list: PriceList) -> None:
         .where(PriceList.id == price_list.id, PriceList.status == ListStatus.DRAFT)
         .values(status=ListStatus.DRAFT.value))
     if still.rowcount != 1:
-        raise Conflict(_l("This draft was approved or discarded meanwhile."))
+        raise Conflict(_l("This draft was approved or discarded meanwhile.")) from None
 
 
 @dataclass
@@ -157,7 +157,8 @@ def remove_item(item: PriceItem) -> None:
 
 
 def _next_code() -> str:
-    """Item codes run P001, P002... across all versions, so a new service never takes an old code."""
+    """Item codes run P001, P002... across all versions, so a new service never takes an old
+    code."""
     codes = db.session.scalars(select(PriceItem.code).where(PriceItem.code.like("P%"))).all()
     numbers = [int(c[1:]) for c in codes if c[1:].isdigit()]
     return f"P{max(numbers, default=0) + 1:03d}"
@@ -185,7 +186,7 @@ def approve(draft: PriceList, effective: date, actor: User, note: str = "") -> P
                     approved_at=clock.now(), note=note.strip()[:500]))
     except IntegrityError:  # another approval took this number at the same moment
         db.session.rollback()
-        raise Conflict(_l("This draft was approved or discarded meanwhile."))
+        raise Conflict(_l("This draft was approved or discarded meanwhile.")) from None
     if done.rowcount != 1:
         raise Conflict(_l("This draft was approved or discarded meanwhile."))
     db.session.refresh(draft)

@@ -32,7 +32,8 @@ def notice_context(price_list: PriceList, locale: str) -> dict:
         "english": english,
         "lang": "en" if english else "zh-CN",
         "number": price_list.number,
-        "effective_date": price_list.effective_date.isoformat() if price_list.effective_date else "",
+        "effective_date": (price_list.effective_date.isoformat()
+                           if price_list.effective_date else ""),
         "approved_by": price_list.approved_by.full_name if price_list.approved_by else "",
         "groups": groups,
         "item_count": sum(len(g["rows"]) for g in groups),

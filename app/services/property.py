@@ -312,9 +312,9 @@ def import_csv(data: bytes) -> ImportResult:
     try:
         header = next(reader)
     except StopIteration:
-        raise DomainError(_l("The file is empty."), "file")
+        raise DomainError(_l("The file is empty."), "file") from None
     except csv.Error:
-        raise DomainError(_l("The file is not a valid CSV file."), "file")
+        raise DomainError(_l("The file is not a valid CSV file."), "file") from None
     columns = [CSV_ALIASES.get(h.strip(), h.strip().lower()) for h in header]
     missing = [c for c in ("building", "unit") if c not in columns]
     if missing:
@@ -330,7 +330,7 @@ def import_csv(data: bytes) -> ImportResult:
         rows = list(reader)
     except csv.Error:  # e.g. a quote opened and never closed
         raise DomainError(_l("The file is not valid CSV from line %(num)d on (a quotation mark "
-                             "opened and never closed?).", num=reader.line_num), "file")
+                             "opened and never closed?).", num=reader.line_num), "file") from None
     if len(rows) > MAX_IMPORT_ROWS:
         raise DomainError(_l("At most %(num)d rows per file.", num=MAX_IMPORT_ROWS), "file")
     for offset, raw in enumerate(rows):

@@ -12,16 +12,16 @@ from app.domain.errors import DomainError
 from app.extensions import db
 from app.models._types import utcnow
 from app.models.property import Resident, Unit
-from app.models.reception import Channel, ContactKind, ReceptionEntry
+from app.models.reception import (
+    Channel,
+    ContactKind,
+    ReceptionEntry,
+)
 from app.models.users import User
 from app.services import clock, live
 from app.services.audit import record
 from app.services.paging import one_page
 
-CHANNEL_LABELS = {Channel.PHONE: _l("Phone"), Channel.WALK_IN: _l("Walk-in"),
-                  Channel.OTHER: _l("Other")}
-KIND_LABELS = {ContactKind.ENQUIRY: _l("Enquiry"), ContactKind.FREE_REPAIR: _l("Free repair"),
-               ContactKind.PAID: _l("Paid service"), ContactKind.COMPLAINT: _l("Complaint")}
 # Kinds that lead to a slip; the others are answered or handed on from the log itself.
 SLIP_KINDS = frozenset({ContactKind.FREE_REPAIR, ContactKind.PAID})
 

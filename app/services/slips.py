@@ -19,6 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.domain import settlement
 from app.domain.errors import Conflict, DomainError
+from app.domain.pricing import MAX_LINES, MAX_QUANTITY
 from app.domain.roles import Role
 from app.domain.slip_states import (
     MONEY_ACTIONS,
@@ -43,9 +44,6 @@ from app.services import clock, live, slip_money
 from app.services.audit import record
 from app.services.numbering import slip_number
 from app.services.paging import one_page
-
-MAX_QUANTITY = 999
-MAX_LINES = 30
 
 
 def actor_of(user: User) -> Actor:
@@ -226,7 +224,7 @@ def act(slip: Slip, action: Action | str, user: User, *, note: str = "",
         db.session.flush()  # the version check: a second writer at the same moment fails here
     except StaleDataError:
         raise Conflict(_l("Someone else changed slip %(number)s at the same moment. "
-                          "Look at it again.", number=number))
+                          "Look at it again.", number=number)) from None
     _append(slip, action.value, before, target, user.id, note, data, request_key)
     record(f"slip.{action.value}", "slip", slip.id, slip.number, actor_id=user.id,
            before={"state": before}, after={"state": target.value, **(data or {})})
@@ -590,7 +588,7 @@ def board(day: date | None = None) -> Board:
     ).subquery()
     load_rows = db.session.execute(
         select(held.c.worker_id, func.count()).group_by(held.c.worker_id)).all()
-    return Board(lanes, workers, {wid: n for wid, n in load_rows}, clock.now())
+    return Board(lanes, workers, dict(load_rows), clock.now())
 
 
 def active_workers() -> list[User]:

@@ -23,7 +23,8 @@ from app.services.audit import record
 # Workers type their password on a phone at the door; office accounts reach money and staff.
 MIN_PASSWORD_WORKER = 6
 MIN_PASSWORD_OFFICE = 8
-_DUMMY_HASH = generate_password_hash("not-a-password", method="scrypt")  # the office sets short PINs for workers; the manager's own should be longer
+# the office sets short PINs for workers; the manager's own should be longer
+_DUMMY_HASH = generate_password_hash("not-a-password", method="scrypt")
 
 
 class Throttled(DomainError):
@@ -60,7 +61,8 @@ def authenticate(username: str, password: str, address: str | None = None) -> Us
 
 
 def _check_credentials(username: str, password: str) -> User:
-    user = db.session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+    user = db.session.scalar(
+        select(User).where(func.lower(User.username) == username.strip().lower()))
     wrong = DomainError(_l("Wrong username or password."), "password")
     if user is None:
         check_password_hash(_DUMMY_HASH, password)  # same time as a real check: no enumeration

@@ -90,8 +90,8 @@ def clean_photo(data: bytes) -> bytes:
         raise DomainError(_l("This file is not a photo. Choose a picture."), "photo")
     try:
         image = ImageOps.exif_transpose(image)  # phones store "rotate me" in EXIF
-    except Exception:  # a broken orientation tag: keep the picture as it is
-        pass
+    except (ValueError, TypeError, KeyError, OSError, SyntaxError):
+        pass  # a broken orientation tag: keep the picture as it is
     image.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE))
     if image.mode != "RGB":
         try:

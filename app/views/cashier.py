@@ -95,15 +95,13 @@ def _queue(stamp: int | None = None, status: int = 200):
     if stamp is None:
         stamp = live.current()  # read first: a change while the queue is drawn shows next time
     rows = billing.queue()
-    errands = {r.slip.id: (r.prepaid_fen, billing.errand_cost_fen(r.slip))
-               for r in rows if r.why == "errand_return"}
     draws = {r.slip.id: DrawForm(formdata=None, version=r.slip.version)
-             for r in rows if r.why == "deposit"}
+             for r in rows if r.from_deposit}
     page = {} if wants_partial() else {  # a live refresh redraws the queue alone
         "to_pay_out": billing.refunds(RefundState.APPROVED), "today": clock.local_today(),
         "price_list": catalogue.in_force()}
     return page_or_partial("cashier/home.html", "cashier/_queue.html", status, rows=rows,
-                           errands=errands, draws=draws, stamp=stamp, **page)
+                           draws=draws, stamp=stamp, **page)
 
 
 @bp.route("/")

@@ -159,7 +159,8 @@ def draft_start():
         flash(str(err.message), "error")
     else:
         db.session.commit()
-        flash(_("Draft opened. Changes take effect only after the manager approves them."), "success")
+        flash(_("Draft opened. Changes take effect only after the manager approves them."),
+              "success")
     return redirect(url_for("catalogue.draft"))
 
 

@@ -129,7 +129,8 @@ def pick():
 def contact_new():
     """Write one call or visit into the log; a job goes on to its slip, an enquiry is closed."""
     form = ContactForm()
-    saved, entry = save_once(form, ReceptionEntry, lambda: reception.log_contact(_contact(form), current_user))
+    saved, entry = save_once(form, ReceptionEntry,
+                             lambda: reception.log_contact(_contact(form), current_user))
     if saved:
         if entry.kind in reception.SLIP_KINDS:
             return redirect(url_for("desk.slip_new", entry_id=entry.id))
@@ -262,8 +263,8 @@ def slip_new(entry_id: int):
     form = SlipForm()
     if request.method == "GET":
         _prefill(form, entry)
-    saved, slip = save_once(form, Slip, lambda: svc.open_slip(_slip_request(form, entry, price_list),
-                                                        current_user, price_list))
+    saved, slip = save_once(form, Slip, lambda: svc.open_slip(
+        _slip_request(form, entry, price_list), current_user, price_list))
     if saved:
         flash(_("Slip %(number)s opened.", number=slip.number), "success")
         return redirect(_slip_url(slip.number))

@@ -30,8 +30,7 @@ from app.models.billing import (
     PaymentKind,
     RefundState,
 )
-from app.services import audit as audit_trail
-from app.services import billing, live
+from app.services import audit_trail, billing, live
 from app.services import staff as staff_accounts
 from app.services.overview import price_list_status, property_counts, recent_audit
 from app.services.settings import FIELDS as SETTINGS_FIELDS

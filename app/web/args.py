@@ -6,7 +6,7 @@ from datetime import date
 from flask import request
 from werkzeug.routing import IntegerConverter
 
-MAX_ID = 2**31 - 1  # ids are INTEGER columns: PostgreSQL refuses anything above
+from app.domain.numbers import MAX_ID, parse_int
 
 
 class BoundedIntConverter(IntegerConverter):
@@ -15,14 +15,6 @@ class BoundedIntConverter(IntegerConverter):
     def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
-
-
-def parse_int(text: str | None, maximum: int = MAX_ID) -> int | None:
-    """'42' -> 42; anything but plain ASCII digits up to `maximum` -> None."""
-    if not text or not (text.isascii() and text.isdigit()) or len(text) > 19:
-        return None
-    value = int(text)
-    return value if value <= maximum else None
 
 
 EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2999, 12, 31)

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.domain.money import format_yuan
 from app.domain.pricing import DEPARTMENT_LABELS
-from app.web.nav import ROLE_LABELS
+from app.domain.roles import ROLE_LABELS
 
 ACTIONS = {
     "user.login": _l("Signed in"),

@@ -15,11 +15,14 @@ MESSAGES = {
     403: (_l("Not allowed"), _l("Your role does not allow this. If you need it, ask the manager.")),
     404: (_l("Not found"), _l("There is nothing at this address.")),
     405: (_l("Wrong kind of request"), _l("This address does not accept that kind of request.")),
-    409: (_l("Changed meanwhile"), _l("Someone changed this record at the same time. Reload and look again.")),
+    409: (_l("Changed meanwhile"),
+          _l("Someone changed this record at the same time. Reload and look again.")),
     413: (_l("Too large"), _l("The file is too large.")),
     422: (_l("Check the form"), _l("Some of what was entered needs correcting.")),
     429: (_l("Too many attempts"), _l("Too many attempts. Wait a little and try again.")),
-    500: (_l("Something went wrong"), _l("The office system hit an error. Nothing was saved. Try again; if it happens again, tell the manager.")),
+    500: (_l("Something went wrong"),
+          _l("The office system hit an error. Nothing was saved. Try again; if it happens "
+             "again, tell the manager.")),
 }
 
 

@@ -27,13 +27,6 @@ OFFICE_NAV = [
     ("manage.settings", _l("Settings"), Perm.SETTINGS_EDIT),
 ]
 
-ROLE_LABELS = {  # also used by the role switcher
-    "clerk": _l("Front desk (clerk)"),
-    "supervisor": _l("Supervisor"),
-    "worker": _l("Service worker"),
-    "cashier": _l("Cashier"),
-    "manager": _l("Manager"),
-}
 
 
 def nav_items() -> list[tuple[str, object]]:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from app.domain import settlement
 from app.domain.errors import DomainError
+from app.domain.settlement import TILL_STEP_LABELS, TillStep
 from app.domain.slip_states import UNSETTLED
 from app.extensions import db
 from app.models.billing import (
@@ -105,21 +106,51 @@ def draw_from_deposit(slip: Slip, cashier: User, **kw) -> Payment:
 class QueueRow:
     slip: Slip
     owed_fen: int
-    why: str            # "pay", "deposit", "errand_prepay", "errand_return"
+    why: TillStep
     balance_fen: int | None = None   # what the unit's deposit can pay, for tenants
     prepaid_fen: int = 0             # what an errand back had prepaid
 
     @property
+    def label(self):
+        return TILL_STEP_LABELS[self.why]
+
+    @property
+    def button(self):
+        return settlement.till_button(self.why, self.owed_fen)
+
+    @property
+    def from_deposit(self) -> bool:
+        return self.why == TillStep.DEPOSIT
+
+    @property
+    def to_prepay(self) -> bool:
+        return self.why == TillStep.ERRAND_PREPAY
+
+    @property
+    def errand_back(self) -> bool:
+        return self.why == TillStep.ERRAND_RETURN
+
+    @property
+    def cost_fen(self) -> int:
+        """What an errand back came to (its fee and what the purchases cost)."""
+        return settlement.errand_cost_fen(self.slip) if self.slip.errand else 0
+
+    @property
+    def change_fen(self) -> int:
+        """Change to give back to the resident (0 when none is due)."""
+        return max(-self.owed_fen, 0)
+
+    @property
     def short_fen(self) -> int:
         """What the deposit lacks for this slip (0 unless drawn from a deposit)."""
-        if self.why != "deposit" or self.balance_fen is None:
+        if not self.from_deposit or self.balance_fen is None:
             return 0
         return settlement.deposit_short(self.owed_fen, self.balance_fen)
 
     @property
     def can_draw(self) -> bool:
         """The one-button draw from the deposit is offered: it covers the slip."""
-        return self.why == "deposit" and self.short_fen == 0
+        return self.from_deposit and self.short_fen == 0
 
 
 def queue(unit: Unit | None = None) -> list[QueueRow]:
@@ -139,18 +170,15 @@ def queue(unit: Unit | None = None) -> list[QueueRow]:
     balances = deposits_available(s.unit_id for s in finished
                                 if not s.errand and s.pay_route == PayRoute.DEPOSIT)
     rows: list[QueueRow] = []
-    for s in errands:
-        if prepaid.get(s.id, 0) <= 0:
-            rows.append(QueueRow(s, errand_prepayment_fen(s), "errand_prepay"))
-    for s in finished:
-        if s.errand:
-            paid = prepaid.get(s.id, 0)
-            rows.append(QueueRow(s, owed_fen(s, paid), "errand_return", prepaid_fen=paid))
-            continue
-        if s.total_fen <= 0:
-            continue
-        if s.pay_route == PayRoute.DEPOSIT:
-            rows.append(QueueRow(s, s.total_fen, "deposit", balances[s.unit_id]))
-        else:
-            rows.append(QueueRow(s, s.total_fen, "pay"))
+    for s in [*errands, *finished]:
+        paid = prepaid.get(s.id, 0)
+        step = settlement.till_step(s, paid)
+        if step == TillStep.ERRAND_PREPAY:
+            rows.append(QueueRow(s, errand_prepayment_fen(s), step))
+        elif step == TillStep.ERRAND_RETURN:
+            rows.append(QueueRow(s, owed_fen(s, paid), step, prepaid_fen=paid))
+        elif step == TillStep.DEPOSIT:
+            rows.append(QueueRow(s, s.total_fen, step, balances[s.unit_id]))
+        elif step == TillStep.PAY:
+            rows.append(QueueRow(s, s.total_fen, step))
     return rows
