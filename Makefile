@@ -10,11 +10,12 @@ PORT ?= 5000
 WORKERS ?= 2
 DEMO ?= 1
 
-.PHONY: install install-test system run test test-sqlite test-pg test-clock fuzz translations extract-messages bench bench-slips bench-money bench-screens clean help
+.PHONY: install install-test system run check lint test test-sqlite test-pg test-clock fuzz translations extract-messages bench bench-slips bench-money bench-screens clean help
 
 help:
 	@echo "make run    - install what is missing, migrate, load the demo on first start, serve :$(PORT)"
-	@echo "make test   - the whole suite on SQLite, then again on a throwaway PostgreSQL"
+	@echo "make check  - the everyday loop: lint, then the unit and service tests (under a minute)"
+	@echo "make test   - lint, the whole suite on SQLite, then again on a throwaway PostgreSQL"
 	@echo "make test-clock - unit, service, web and PDF tests at month ends, new year, 29 Feb, 2 years on"
 
 # ---- installation (idempotent: each step runs only when its inputs changed) ----
@@ -52,17 +53,32 @@ run: install
 
 # ---- testing ----
 
+# Test processes: one per core (pytest-xdist); JOBS=1 runs in one process.
+JOBS ?= auto
+PYTEST := $(PY) -m pytest -q -p no:cacheprovider -n $(JOBS)
+
+# ruff (lint) and import-linter (the layers contract in pyproject.toml): either fails the build.
+lint: $(VENV)/.installed
+	@echo "== lint: ruff, and the layers contract =="
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
+
+# The everyday loop: lint, then the unit and service tests on SQLite.
+check: install lint
+	$(PYTEST) tests/unit tests/services
+
 test: install-test
+	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-pg
 
 test-sqlite:
 	@echo "== the suite on SQLite =="
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PYTEST)
 
 test-pg:
 	@echo "== the suite on PostgreSQL (throwaway server) =="
-	PSD_TEST_PG=1 $(PY) -m pytest -q -p no:cacheprovider
+	PSD_TEST_PG=1 $(PYTEST)
 
 # The unit, service, web and PDF tests with the clock moved (time-machine) to the last day of next
 # month 23:50, the 1st of next month 00:05, 31 December 23:55, 29 February and two years ahead,

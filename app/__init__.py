@@ -153,3 +153,5 @@ def _register_blueprints(app: Flask) -> None:
     for module in (auth, desk, supervise, field, cashier, manage, property, catalogue, slips,
                    live, papers):
         app.register_blueprint(module.bp)
+    from app.web.transaction import wrap_views
+    wrap_views(app)  # after every route is known

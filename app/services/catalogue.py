@@ -7,7 +7,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.domain.errors import Conflict, DomainError
 from app.domain.pricing import UNITS_OF_CHARGE, Department, make_price
@@ -266,3 +266,21 @@ def search_items(price_list: PriceList, text: str, limit: int = 20) -> list[Pric
         items = [i for i in items if text in i.name_zh.lower() or text in i.name_en.lower()
                  or text in i.category.name_zh or text in i.category.name_en.lower()]
     return items[:limit]
+
+
+def version(number: int) -> PriceList | None:
+    """The price list with this version number (any status), or None."""
+    return db.session.scalar(select(PriceList).where(PriceList.number == number))
+
+
+def approved_versions() -> tuple[list[PriceList], dict[int, int]]:
+    """Every approved version, newest first, with its approver; and each one's item count
+    (two queries)."""
+    found = db.session.scalars(
+        select(PriceList).where(PriceList.status == ListStatus.APPROVED)
+        .order_by(PriceList.number.desc()).options(joinedload(PriceList.approved_by))).all()
+    counts = dict(db.session.execute(
+        select(PriceItem.price_list_id, func.count(PriceItem.id))
+        .where(PriceItem.price_list_id.in_([v.id for v in found]))
+        .group_by(PriceItem.price_list_id)).all())
+    return list(found), counts

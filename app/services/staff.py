@@ -280,3 +280,13 @@ def _keep_a_manager(user: User, field: str | None = None) -> None:
 
 def set_locale(user: User, locale: str) -> None:
     user.locale = locale
+
+
+def accounts() -> list[User]:
+    """Every staff account, active ones first, then by username."""
+    return list(db.session.scalars(select(User).order_by(User.active.desc(), User.username)))
+
+
+def everyone() -> list[User]:
+    """Every account, active or not, by username (the audit trail's people)."""
+    return list(db.session.scalars(select(User).order_by(User.username)))

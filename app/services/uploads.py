@@ -196,3 +196,7 @@ def discard(relative: str, *, keep: str | None = None) -> None:
     path = (root / relative).resolve()
     if path.is_relative_to(root) and path.is_file():
         path.unlink()
+
+
+def photo_count(slip: Slip) -> int:
+    return db.session.scalar(select(func.count()).where(SlipPhoto.slip_id == slip.id)) or 0

@@ -39,7 +39,7 @@ def login():
             user = staff.authenticate(form.username.data, form.password.data,
                                          address=request.remote_addr)
         except DomainError as err:
-            db.session.commit()  # keep the failure counts
+            db.session.commit()  # the failure counts are kept, though the answer is an error
             form_errors_from(err, form)
             status = 429 if isinstance(err, staff.Throttled) else None
         else:
@@ -53,7 +53,6 @@ def login():
             session["sid"] = staff.start_session(user, request.remote_addr,
                                                     request.user_agent.string)
             session.permanent = True
-            db.session.commit()
             return redirect(safe_next(request.args.get("next")) or home_url())
     return render_template("auth/login.html", form=form), status or form_status(form)
 
@@ -64,7 +63,6 @@ def logout():
     """Sign out and forget the session (the chosen language stays)."""
     locale = session.get("locale")
     staff.end_session(session.get("sid"))
-    db.session.commit()
     logout_user()
     session.clear()
     if locale:
@@ -102,7 +100,6 @@ def switch_language():
     session["locale_chosen"] = True  # chosen here, not merely kept from an earlier sign-out
     if current_user.is_authenticated:
         staff.set_locale(current_user, locale)
-        db.session.commit()
     return redirect(safe_next(request.form.get("next")) or url_for("auth.index"))
 
 

@@ -3,7 +3,8 @@ most three actions, a unit's account (deposit, refunds, statements), receipts an
 day's cash report and month end.
 
 Every view is thin: load, authorise (`Perm.CASHIER`), validate the form, call one billing
-service, commit, answer. A broken rule lands next to its field with 422 and nothing saved.
+service, answer (the transaction boundary commits). A broken rule lands next to its field
+with 422 and nothing saved.
 """
 from __future__ import annotations
 
@@ -21,7 +22,6 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
 from werkzeug.routing import BuildError
 
 from app.domain.errors import DomainError
@@ -51,7 +51,6 @@ from app.models.billing import (
     PaymentKind,
     PayRoute,
     RefundState,
-    Statement,
     StatementRun,
 )
 from app.models.slips import Slip
@@ -500,17 +499,6 @@ def _last_month() -> str:
     return (first - timedelta(days=1)).strftime("%Y-%m")
 
 
-def _month_statements(month: str) -> list[tuple[Statement, int]]:
-    rows = db.session.scalars(select(Statement).where(Statement.month == month)
-                              .order_by(Statement.id)).all()
-    return billing.statement_dues(rows)
-
-
-def _recent_runs() -> list[StatementRun]:
-    return list(db.session.scalars(select(StatementRun).order_by(StatementRun.id.desc())
-                                   .limit(12)))
-
-
 @bp.route("/month-end", methods=["GET", "POST"])
 @require(Perm.CASHIER)
 def month_end():
@@ -521,7 +509,7 @@ def month_end():
                                                                  current_user))
     if saved:
         return redirect(url_for("cashier.month_run", run_id=run.id), 303)
-    return render_template("cashier/month_end.html", form=form, runs=_recent_runs(),
+    return render_template("cashier/month_end.html", form=form, runs=billing.recent_runs(),
                            this_month=clock.local_today().strftime("%Y-%m")), form_status(form)
 
 
@@ -530,12 +518,10 @@ def _run_or_404(run_id: int) -> StatementRun:
 
 
 def _progress(run: StatementRun):
-    already = db.session.scalar(select(func.count()).select_from(Statement).where(
-        Statement.month == run.month,
-        (Statement.run_id != run.id) | Statement.run_id.is_(None))) or 0
+    already = billing.made_by_other_runs(run)
     return page_or_partial(
         "cashier/month_run.html", "cashier/_progress.html", run=run, already=already,
-        statements=_month_statements(run.month) if run.finished_at else [])
+        statements=billing.month_statements(run.month) if run.finished_at else [])
 
 
 @bp.route("/month-end/runs/<int:run_id>")
@@ -552,7 +538,6 @@ def month_step(run_id: int):
     next step by itself until the run is finished."""
     run = _run_or_404(run_id)
     billing.run_step(run, current_user)
-    db.session.commit()
     if not htmx:
         return redirect(url_for("cashier.month_run", run_id=run.id), 303)
     return _progress(run)

@@ -14,20 +14,18 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
 
 from app.domain.errors import DomainError
 from app.domain.permissions import Perm
 from app.extensions import db, htmx
 from app.forms.catalogue import ApproveForm, CategoryForm, ItemForm
-from app.models import Category, ListStatus, PriceItem, PriceList
+from app.models import Category, PriceItem, PriceList
 from app.services import catalogue as cat
 from app.services.catalogue import ItemInput
 from app.services.notice import notice_context
 from app.services.pdf import render_document_html, render_pdf
 from app.web.args import int_arg
-from app.web.forms import form_status, save_form, save_once
+from app.web.forms import form_status, refuse, save_form, save_once
 from app.web.guards import require
 from app.web.render import page_or_partial
 
@@ -35,8 +33,7 @@ bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
 
 
 def _version_or_404(number: int) -> PriceList:
-    found = db.session.scalar(select(PriceList).where(PriceList.number == number))
-    return found or abort(404)
+    return cat.version(number) or abort(404)
 
 
 @bp.route("/")
@@ -78,13 +75,7 @@ def quick():
 @require(Perm.CATALOGUE_VIEW)
 def versions():
     """Every approved version, newest first, with its approver and item count (two queries)."""
-    found = db.session.scalars(
-        select(PriceList).where(PriceList.status == ListStatus.APPROVED)
-        .order_by(PriceList.number.desc()).options(joinedload(PriceList.approved_by))).all()
-    counts = dict(db.session.execute(
-        select(PriceItem.price_list_id, func.count(PriceItem.id))
-        .where(PriceItem.price_list_id.in_([v.id for v in found]))
-        .group_by(PriceItem.price_list_id)).all())
+    found, counts = cat.approved_versions()
     return render_template("catalogue/versions.html", versions=found, item_counts=counts,
                            in_force=cat.in_force())
 
@@ -156,9 +147,8 @@ def draft_start():
     try:
         cat.start_draft(current_user)
     except DomainError as err:
-        flash(str(err.message), "error")
+        refuse(err)
     else:
-        db.session.commit()
         flash(_("Draft opened. Changes take effect only after the manager approves them."),
               "success")
     return redirect(url_for("catalogue.draft"))
@@ -221,7 +211,6 @@ def item_edit(item_id: int):
 def item_remove(item_id: int):
     """Take an item out of the draft."""
     cat.remove_item(_draft_item_or_404(item_id))
-    db.session.commit()
     flash(_("Item removed from the draft."), "success")
     return redirect(url_for("catalogue.draft"))
 
@@ -233,7 +222,6 @@ def draft_discard():
     draft = _draft_or_redirect()
     if draft is not None:
         cat.discard_draft(draft)
-        db.session.commit()
         flash(_("Draft discarded."), "success")
     return redirect(url_for("catalogue.index"))
 

@@ -28,7 +28,7 @@ from app.forms.reception import NEW_RESIDENT, AnswerForm, ContactForm
 from app.forms.slips import SlipForm
 from app.models.catalogue import PriceItem, PriceList
 from app.models.property import Resident, Unit
-from app.models.reception import ContactKind, ReceptionEntry
+from app.models.reception import CHANNEL_LABELS, KIND_LABELS, ContactKind, ReceptionEntry
 from app.models.slips import Slip
 from app.services import catalogue, clock, live, reception
 from app.services import property as prop
@@ -50,8 +50,8 @@ EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 
 @bp.context_processor
 def _desk_helpers() -> dict:
-    return {"slip_url": _slip_url, "kind_labels": reception.KIND_LABELS,
-            "channel_labels": reception.CHANNEL_LABELS}
+    return {"slip_url": _slip_url, "kind_labels": KIND_LABELS,
+            "channel_labels": CHANNEL_LABELS}
 
 
 # ---- the reception log --------------------------------------------------------------------
@@ -134,7 +134,7 @@ def contact_new():
     if saved:
         if entry.kind in reception.SLIP_KINDS:
             return redirect(url_for("desk.slip_new", entry_id=entry.id))
-        flash(_("Logged: %(kind)s.", kind=reception.KIND_LABELS[ContactKind(entry.kind)]),
+        flash(_("Logged: %(kind)s.", kind=KIND_LABELS[ContactKind(entry.kind)]),
               "success")
         return redirect(url_for("desk.home"))
     return _home(form, _unit(parse_int(form.unit_id.data)), form_status(form))
@@ -197,8 +197,8 @@ def _log_context(args) -> dict:
                    "clerk": clerk_id}
     return {"entries": entries, "has_more": has_more, "page": page, "day": day,
             "kind": kind, "clerk_id": clerk_id, "today": clock.local_today(),
-            "clerks": staff_with_role(Role.CLERK), "kinds": reception.KIND_LABELS,
-            "channels": reception.CHANNEL_LABELS,
+            "clerks": staff_with_role(Role.CLERK), "kinds": KIND_LABELS,
+            "channels": CHANNEL_LABELS,
             "filter_args": {k: v for k, v in filter_args.items() if v is not None}}
 
 

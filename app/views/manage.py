@@ -13,7 +13,6 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from app.domain.errors import DomainError
 from app.domain.permissions import Perm
@@ -37,7 +36,7 @@ from app.services.settings import FIELDS as SETTINGS_FIELDS
 from app.services.settings import property_settings, update_settings
 from app.web.args import parse_day, parse_int
 from app.web.audit_labels import ACTIONS
-from app.web.forms import form_status, save_form, save_once
+from app.web.forms import form_status, refuse, save_form, save_once
 from app.web.guards import can, require
 from app.web.render import page_or_partial
 
@@ -73,7 +72,7 @@ def _user_or_404(user_id: int) -> User:
 @require(Perm.STAFF_MANAGE)
 def staff():
     """Every staff account, active ones first."""
-    users = db.session.scalars(select(User).order_by(User.active.desc(), User.username)).all()
+    users = staff_accounts.accounts()
     return render_template("manage/staff.html", users=users)
 
 
@@ -135,10 +134,8 @@ def staff_active(user_id: int):
     try:
         staff_accounts.set_active(user, want, acting=current_user)
     except DomainError as err:
-        db.session.rollback()
-        flash(str(err.message), "error")
+        refuse(err)
         return redirect(url_for("manage.staff_edit", user_id=user.id))
-    db.session.commit()
     flash(_("Account reactivated.") if want else _("Account deactivated."), "success")
     return redirect(url_for("manage.staff"))
 
@@ -152,7 +149,7 @@ def audit():
     args = request.args
     page = parse_int(args.get("page"), maximum=100_000) or 1
     events, has_more = audit_trail.search(_audit_filter(args), page)
-    people = db.session.scalars(select(User).order_by(User.username)).all()
+    people = staff_accounts.everyone()
     return page_or_partial("manage/audit.html", "manage/_audit_rows.html",
                            events=events, has_more=has_more, page=page, args=args, people=people,
                            filter_args={k: args[k] for k in AUDIT_FILTER_KEYS if args.get(k)},

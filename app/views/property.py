@@ -12,7 +12,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from app.domain.errors import DomainError
 from app.domain.permissions import Perm
@@ -87,8 +86,7 @@ def building_edit(building_id: int):
 
 def _unit_form(obj=None) -> UnitForm:
     form = UnitForm(obj=obj)
-    form.building_id.choices = [(b.id, b.name) for b in
-                                db.session.scalars(select(Building).order_by(Building.code))]
+    form.building_id.choices = [(b.id, b.name) for b in prop.buildings()]
     return form
 
 
@@ -167,16 +165,14 @@ def import_csv():
         try:
             result = prop.import_csv(form.file.data.read())
         except DomainError as err:
-            db.session.rollback()
             form_errors_from(err, form)
         else:
             if result.ok:
-                db.session.commit()
                 flash(_("Imported: %(units)d new units, %(residents)d residents.",
                         units=result.units_created, residents=result.residents_created),
                       "success")
                 return redirect(url_for("property.units"))
-            db.session.rollback()
+    # a refused file answers 422: the transaction boundary rolls back every row of it
     status = 422 if form.errors or form.form_errors or (result and not result.ok) else 200
     return render_template("property/import.html", form=form, result=result), status
 

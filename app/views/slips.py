@@ -18,7 +18,6 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from app.domain.errors import Conflict
 from app.domain.permissions import Perm, allowed
@@ -29,11 +28,9 @@ from app.models.billing import (
     KIND_LABELS,
     METHOD_LABELS,
     ROUTE_LABELS,
-    AccountEntry,
-    Payment,
 )
 from app.models.slips import Slip, SlipPhoto
-from app.services import billing, clock, live, slips
+from app.services import billing, clock, live, slips, uploads
 from app.services.pdf import render_document_html, render_pdf
 from app.services.slip_documents import card_context, slip_context
 from app.web.forms import save_form
@@ -60,7 +57,7 @@ def _visible_slip(number: str) -> Slip:
 
 def _fingerprint(slip: Slip) -> str:
     """Changes whenever what the page shows changes: the version, or a photo added."""
-    photos = db.session.scalar(select(func.count()).where(SlipPhoto.slip_id == slip.id))
+    photos = uploads.photo_count(slip)
     return f"{slip.version}.{photos}"
 
 
@@ -93,10 +90,7 @@ def _page(slip: Slip, failed: tuple[Action, SlipPageForm] | None = None, status:
 def _money(slip: Slip) -> dict:
     """The slip's money as the office sees it: who pays, what is owed now, an errand's
     prepayment and purchases, every receipt (void ones marked) and the account entry."""
-    payments = db.session.scalars(select(Payment).where(Payment.slip_id == slip.id)
-                                  .order_by(Payment.id)).all()
-    entries = db.session.scalars(select(AccountEntry).where(AccountEntry.slip_id == slip.id)
-                                 .order_by(AccountEntry.id)).all()
+    payments, entries = billing.slip_records(slip)
     return {"route": ROUTE_LABELS.get(slip.pay_route, slip.pay_route),
             "owed_fen": billing.owed_fen(slip),
             "prepaid_fen": billing.prepaid_fen(slip) if slip.errand else None,

@@ -1,4 +1,5 @@
-"""The one way a view saves a form: validate, call the service, commit, or show the errors.
+"""The one way a view saves a form: validate, call the service, or show the errors (the view's
+transaction boundary, `app.web.transaction`, commits when the view succeeds).
 
 `save_form` for a form that changes something; `save_once` for a form that makes a record
 (a slip, a contact, a payment...): sent twice with the same request key, it makes one and
@@ -20,8 +21,8 @@ from app.services import submissions
 from app.services.races import BUSY as SAVED_MEANWHILE
 from app.services.races import is_write_clash
 
-__all__ = ["SAVED_MEANWHILE", "form_errors_from", "form_status", "is_write_clash", "save_form",
-           "save_once"]
+__all__ = ["SAVED_MEANWHILE", "form_errors_from", "form_status", "is_write_clash", "refuse",
+           "save_form", "save_once"]
 
 
 def form_errors_from(error: DomainError, form) -> None:
@@ -33,15 +34,24 @@ def form_errors_from(error: DomainError, form) -> None:
         form.form_errors.append(error.message)
 
 
+def refuse(error: DomainError) -> None:
+    """A broken rule of an action taken by a button that answers with a redirect: nothing of it
+    is saved, and its message is shown on the next page."""
+    from flask import flash
+    db.session.rollback()
+    flash(str(error.message), "error")
+
+
 def save_form(form, action: Callable[[], Any]) -> tuple[bool, Any]:
-    """On a valid submission run `action` and commit: (True, what it returned).
+    """On a valid submission run `action`: (True, what it returned); committed when the view
+    answers.
 
     A DomainError rolls the whole request back and lands next to its field: (False, None).
     A GET or an invalid submission: (False, None), nothing called.
     """
     if not form.validate_on_submit():
         return False, None
-    return _commit(form, action)
+    return _run(form, action)
 
 
 def save_once(form, model, action: Callable[[], Any]) -> tuple[bool, Any]:
@@ -70,13 +80,13 @@ def save_once(form, model, action: Callable[[], Any]) -> tuple[bool, Any]:
         record = action()
         submissions.made(key, record)
         return record
-    return _commit(form, make)
+    return _run(form, make)
 
 
-def _commit(form, action: Callable[[], Any]) -> tuple[bool, Any]:
+def _run(form, action: Callable[[], Any]) -> tuple[bool, Any]:
     try:
         result = action()
-        db.session.commit()
+        db.session.flush()  # a clash with a record saved meanwhile shows here, on the form
     except DomainError as err:
         db.session.rollback()
         form_errors_from(err, form)

@@ -63,8 +63,11 @@ from app.services.billing.settling import (  # noqa: F401
 )
 from app.services.billing.statements import (  # noqa: F401
     MONTH,
+    made_by_other_runs,
+    month_statements,
     parse_month,
     pay_statement,
+    recent_runs,
     run_step,
     start_month_end,
     statement_due_fen,
@@ -84,6 +87,7 @@ from app.services.billing.unit_account import (  # noqa: F401
     entry_reversals,
     month_days,
     reversals,
+    slip_records,
     unit_account,
     unit_by_key,
 )

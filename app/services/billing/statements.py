@@ -207,3 +207,22 @@ def _lock_statement(statement: Statement) -> None:
     db.session.execute(update(Statement).where(Statement.id == statement.id)
                        .values(total_fen=Statement.total_fen)
                        .execution_options(synchronize_session=False))
+
+
+def month_statements(month: str) -> list[tuple[Statement, int]]:
+    """A month's statements in the order they were made, each with what is still due."""
+    rows = db.session.scalars(select(Statement).where(Statement.month == month)
+                              .order_by(Statement.id)).all()
+    return statement_dues(rows)
+
+
+def recent_runs(limit: int = 12) -> list[StatementRun]:
+    return list(db.session.scalars(select(StatementRun).order_by(StatementRun.id.desc())
+                                   .limit(limit)))
+
+
+def made_by_other_runs(run: StatementRun) -> int:
+    """How many of the run's month's statements an earlier run (or a single unit) made."""
+    return db.session.scalar(select(func.count()).select_from(Statement).where(
+        Statement.month == run.month,
+        (Statement.run_id != run.id) | Statement.run_id.is_(None))) or 0

@@ -99,3 +99,13 @@ def month_days(month: str) -> tuple[date, date]:
     first = date(year, mon, 1)
     nxt = date(year + (mon == 12), mon % 12 + 1, 1)
     return first, nxt - timedelta(days=1)
+
+
+def slip_records(slip: Slip) -> tuple[list[Payment], list[AccountEntry]]:
+    """A slip's receipts (void ones too, and their reversals) and its account entries, oldest
+    first: what the slip's page lists under its money."""
+    payments = db.session.scalars(select(Payment).where(Payment.slip_id == slip.id)
+                                  .order_by(Payment.id)).all()
+    entries = db.session.scalars(select(AccountEntry).where(AccountEntry.slip_id == slip.id)
+                                 .order_by(AccountEntry.id)).all()
+    return list(payments), list(entries)
