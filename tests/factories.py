@@ -43,7 +43,8 @@ def price_list(by: User, *, number: int = 1, effective: date | None = None,
                items=(("疏通下水", "Unclog a drain", "次", 3000, 3000, False, False),
                       ("换管", "Replace a pipe", "次", 1000, 100000, True, False),
                       ("换水暖件(水龙头)", "Replace a tap", "个", 1000, 3000, False, False),
-                      ("公共部位报修", "Common-area repair", "次", 0, 0, False, True))) -> PriceList:
+                      ("公共部位报修", "Common-area repair", "次", 0, 0, False, True)),
+               ) -> PriceList:
     """An approved version with the given items in one category."""
     from tests.moments import past_list_date
     cat = category(code=f"cat{next(_seq)}")

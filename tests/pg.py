@@ -10,7 +10,8 @@ from pathlib import Path
 
 
 def _pg_bin() -> Path:
-    """PG_BIN, else the newest /usr/lib/postgresql/<version>/bin (Debian 12: 15, Ubuntu 24.04: 16)."""
+    """PG_BIN, else the newest /usr/lib/postgresql/<version>/bin
+    (Debian 12: 15, Ubuntu 24.04: 16)."""
     if os.environ.get("PG_BIN"):
         return Path(os.environ["PG_BIN"])
     found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"),

@@ -98,7 +98,8 @@ def live_server(live_app) -> Iterator[str]:
 
 @pytest.fixture(autouse=True)
 def _forget_chosen_languages(live_app):
-    """Each test starts with no language stored on the demo accounts (the header switch stores it)."""
+    """Each test starts with no language stored on the demo accounts (the header switch stores
+    it)."""
     from app.models import User
     with live_app.app_context():
         _db.session.execute(update(User).values(locale=None))
@@ -107,7 +108,8 @@ def _forget_chosen_languages(live_app):
 
 
 class ConsoleErrors:
-    """Console errors and uncaught exceptions of every page in the test's contexts (CSP included)."""
+    """Console errors and uncaught exceptions of every page in the test's contexts (CSP
+    included)."""
 
     def __init__(self):
         self.messages: list[str] = []
@@ -139,7 +141,8 @@ def console_errors() -> ConsoleErrors:
 @pytest.fixture
 def new_context(browser: Browser, live_server: str,
                 console_errors: ConsoleErrors) -> Iterator[Callable[..., BrowserContext]]:
-    """new_context("phone" | "desktop", locale="zh-CN"): a fresh context (own cookies) on the live app.
+    """new_context("phone" | "desktop", locale="zh-CN"): a fresh context (own cookies) on the
+    live app.
 
     Every console error seen in these contexts fails the test at teardown.
     """

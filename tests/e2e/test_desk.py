@@ -19,7 +19,8 @@ def a_resident(live_app) -> tuple[str, str, str]:
     from app.models import Resident, Unit
     with live_app.app_context():
         rows = _db.session.execute(
-            select(Resident.name, Resident.phone, Unit.label).join(Unit, Resident.unit_id == Unit.id)
+            select(Resident.name, Resident.phone, Unit.label)
+            .join(Unit, Resident.unit_id == Unit.id)
             .where(Resident.active.is_(True)).order_by(Resident.id)).all()
         _db.session.remove()
     counts: dict[str, int] = {}

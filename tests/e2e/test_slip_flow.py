@@ -279,7 +279,8 @@ def test_a_phone_call_becomes_a_signed_slip_live_on_every_screen(
     ready(jobs)
     check_in = jobs.locator("#job form.check-in.ready button[type=submit]")
     expect(check_in).to_be_focused()
-    jobs.locator("#job form.check-in textarea[name=damage_note]").fill("Scratch on the cabinet door")
+    jobs.locator("#job form.check-in textarea[name=damage_note]").fill(
+        "Scratch on the cabinet door")
     check_in.click()
     _job_state(jobs, "on_site")
     expect(jobs.locator(".flashes")).to_contain_text("Checked in at")

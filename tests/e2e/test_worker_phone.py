@@ -36,4 +36,4 @@ def test_worker_finds_a_price_by_typing(phone):
     expect(rows.filter(has_text="换水暖件(水龙头)")).to_have_count(1)
     expect(rows.filter(has_text="疏通下水")).to_have_count(0)  # swapped by htmx, not filtered away
     expect(page).to_have_url(url_path("/field/prices"))     # a live search, not a page load
-    expect(page.locator("main h1")).to_have_count(1)         # the rows, not a whole page, swapped in
+    expect(page.locator("main h1")).to_have_count(1)        # the rows, not a whole page, swapped in

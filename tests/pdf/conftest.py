@@ -1,4 +1,5 @@
-"""PDF tests: the lobby notice of the demo price list, fetched once per language and kept as text."""
+"""PDF tests: the lobby notice of the demo price list, fetched once per language and kept as
+text."""
 from __future__ import annotations
 
 import shutil

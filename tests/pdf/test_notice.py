@@ -15,7 +15,8 @@ from tests.pdf.conftest import first_page_png
 pytestmark = pytest.mark.pdf
 
 PROPERTY_NAME = demo_data.PROPERTY["name"]
-LAST_ROW_OF_SEED_002 = "窗户(推拉门)换锁"  # demo_data: "Seed 002's table breaks off before this row's price"
+# demo_data: "Seed 002's table breaks off before this row's price"
+LAST_ROW_OF_SEED_002 = "窗户(推拉门)换锁"
 SEED_002 = demo_data.ITEMS[:[r[1] for r in demo_data.ITEMS].index(LAST_ROW_OF_SEED_002) + 1]
 
 
@@ -87,7 +88,8 @@ def test_notice_has_page_numbers(notices):
         assert numbers == [(str(n), str(pages)) for n in range(1, pages + 1)], numbers
 
 
-@pytest.mark.parametrize("row", SEED_002, ids=[f"{i + 1:02d}-{r[1]}" for i, r in enumerate(SEED_002)])
+@pytest.mark.parametrize("row", SEED_002,
+                         ids=[f"{i + 1:02d}-{r[1]}" for i, r in enumerate(SEED_002)])
 def test_every_row_of_the_seed_002_table_is_on_the_notice(notices, row):
     """Name, unit and price in one printed row, in Chinese; the English names too in English."""
     _cat, zh, en, unit, lo, hi, workload, free, _dept, note = row
@@ -159,7 +161,8 @@ def test_notice_shows_when_it_was_printed(notices):
 
 
 def test_english_units_of_charge_fit_their_column(notices, app):
-    """Each English unit of charge ("leaf (door/window)", "socket/switch") on one line of its cell."""
+    """Each English unit of charge ("leaf (door/window)", "socket/switch") on one line of its
+    cell."""
     units = _english_units(app)
     assert units
     broken = [u for u in sorted(units) if u not in notices["en"].text]

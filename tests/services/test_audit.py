@@ -8,6 +8,7 @@ import pytest
 from flask_login import login_user
 from sqlalchemy import select
 
+from app.domain.errors import DomainError
 from app.models import AuditEvent
 from app.models.audit import AuditTamper
 from app.services import catalogue as cat
@@ -135,8 +136,9 @@ def test_price_list_changes_are_recorded(app, db, boss):
 
 
 def test_settings_changes_are_recorded(app, db, boss):
-    values = dict(name="阳光花园物业服务中心", name_en="Sunshine Garden", address="文三路 288 号",
-                  phone="0571-8888 6666", timezone="Asia/Shanghai", currency="cny")
+    values = {"name": "阳光花园物业服务中心", "name_en": "Sunshine Garden",
+              "address": "文三路 288 号", "phone": "0571-8888 6666", "timezone": "Asia/Shanghai",
+              "currency": "cny"}
     with acting_as(app, boss):
         update_settings(**values)
         update_settings(**dict(values, phone="0571-8888 7777"))
@@ -167,13 +169,13 @@ def test_a_sign_in_and_a_lock_are_recorded_for_the_account(app, db):
     with app.test_request_context():
         staff.authenticate("alice", factories.PASSWORD)
         for _ in range(app.config["LOGIN_MAX_FAILURES"]):
-            with pytest.raises(Exception):
+            with pytest.raises(DomainError):
                 staff.authenticate("alice", "wrong")
     assert last(db, "user.login").actor_id == user.id
     assert last(db, "user.locked").entity_id == user.id
 
 
-# ---- append-only ------------------------------------------------------------------------------------
+# ---- append-only ---------------------------------------------------------------------------------
 
 @pytest.fixture
 def one_event(app, db, boss):

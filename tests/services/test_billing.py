@@ -286,7 +286,8 @@ def test_on_account_makes_one_entry_for_review_and_the_review_posts_it(till):
     assert count(AccountEntry) == 1
     assert (entry.amount_fen, entry.signed_name, entry.reviewed_at, entry.statement_id) == (
         3000, "张伟", None, None)
-    assert entry.month == clock.local_today().strftime("%Y-%m") and "疏通下水×1" in entry.description
+    assert (entry.month == clock.local_today().strftime("%Y-%m")
+            and "疏通下水×1" in entry.description)
     assert billing.entries_to_review() == [entry]
     assert slip not in [r.slip for r in billing.queue()]   # not the cashier's to collect
     billing.review_entry(entry, till.sup)
@@ -364,7 +365,8 @@ def test_receipt_numbers_run_on_in_the_propertys_month(till):
 
 
 @pytest.mark.parametrize("text", ["", "RC", "RC202611", "RC202611-1", "RC2026-0001",
-                                  "YC202611-0001", "RC202611-0001; drop table", "%", "RC20261-0001"])
+                                  "YC202611-0001", "RC202611-0001; drop table", "%",
+                                  "RC20261-0001"])
 def test_a_malformed_receipt_number_finds_nothing(db, text):
     assert billing.receipt(text) is None
 

@@ -1,7 +1,8 @@
-"""The price list: a draft copied from the newest version, the manager's approval, frozen versions."""
+"""The price list: a draft copied from the newest version, the manager's approval, frozen
+versions."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -40,9 +41,10 @@ def v1(db, manager):
 
 
 def item_input(v1, **changes) -> ItemInput:
-    values = dict(category_id=v1.items[0].category_id, name_zh="疏通马桶", name_en="Unblock a toilet",
-                  unit="次", price_min_fen=5000, price_max_fen=None, by_workload=False,
-                  free=False, department="repair", note="")
+    values = {"category_id": v1.items[0].category_id, "name_zh": "疏通马桶",
+              "name_en": "Unblock a toilet", "unit": "次", "price_min_fen": 5000,
+              "price_max_fen": None, "by_workload": False, "free": False,
+              "department": "repair", "note": ""}
     values.update(changes)
     return ItemInput(**values)
 
@@ -56,7 +58,7 @@ def items_in_db(db) -> int:
     return db.session.scalar(select(func.count(PriceItem.id)))
 
 
-# ---- the draft ------------------------------------------------------------------------------------
+# ---- the draft -----------------------------------------------------------------------------------
 
 def test_a_draft_starts_as_a_copy_of_the_latest_approved_version(db, manager, v1):
     draft = cat.start_draft(manager)
@@ -167,7 +169,7 @@ def test_a_free_item_and_a_workload_item(db, manager, v1):
     assert work.by_workload and work.price.contains(20000)
 
 
-# ---- approval --------------------------------------------------------------------------------------
+# ---- approval ------------------------------------------------------------------------------------
 
 def test_approval_numbers_the_version_and_sets_its_date(db, manager, v1):
     draft = cat.start_draft(manager)
@@ -273,7 +275,7 @@ def test_discarding_the_draft(db, manager, v1):
         AuditEvent.action == "pricelist.discard")) is not None
 
 
-# ---- which version is in force ---------------------------------------------------------------------
+# ---- which version is in force -------------------------------------------------------------------
 
 def test_in_force_picks_by_effective_date(db, manager, v1):
     draft = cat.start_draft(manager)
@@ -302,13 +304,13 @@ def test_in_force_follows_the_propertys_calendar(db, manager, v1, frozen):
     day = today() + timedelta(days=3)
     v2 = cat.approve(cat.start_draft(manager), day, manager)
     eve = day - timedelta(days=1)
-    frozen.to(datetime.combine(eve, time(15, 30), timezone.utc))  # 23:30 in Shanghai
+    frozen.to(datetime.combine(eve, time(15, 30), UTC))  # 23:30 in Shanghai
     assert cat.in_force() is v1
-    frozen.to(datetime.combine(eve, time(23, 30), timezone.utc))  # 07:30 the next day there
+    frozen.to(datetime.combine(eve, time(23, 30), UTC))  # 07:30 the next day there
     assert cat.in_force() is v2
 
 
-# ---- what a draft changes ----------------------------------------------------------------------------
+# ---- what a draft changes ------------------------------------------------------------------------
 
 def test_diff_reports_added_changed_and_removed_items(db, manager, v1):
     draft = cat.start_draft(manager)
@@ -333,7 +335,7 @@ def test_a_first_draft_adds_everything(db, manager):
     assert [c.kind for c in cat.diff(draft, None)] == ["added"]
 
 
-# ---- categories and search ---------------------------------------------------------------------------
+# ---- categories and search -----------------------------------------------------------------------
 
 def test_add_category(db):
     first = cat.add_category(" Cleaning ", "家政保洁", "Cleaning")

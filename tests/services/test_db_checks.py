@@ -34,7 +34,7 @@ from tests import factories
 from tests.services.test_billing import (  # noqa: F401
     Till,
     acceptance,
-    till,  # noqa: F401  (fixture)
+    till,
 )
 
 

@@ -1,4 +1,5 @@
-"""The demo property 阳光花园: what `flask seed-demo` builds, and that it never mixes into real data."""
+"""The demo property 阳光花园: what `flask seed-demo` builds, and that it never mixes into real
+data."""
 from __future__ import annotations
 
 import calendar
@@ -53,7 +54,8 @@ SEED_002 = [
     ("挂画", "件", 15, 50), ("安装热水器", "台", 50, 50), ("安装洗脸盆", "只", 30, 30),
     ("安装毛巾架", "只", 10, 10), ("拆装纱窗", "扇", 10, 20), ("安装吸顶灯/壁灯", "盏", 30, 30),
     ("安装水晶灯", "盏", 30, 200), ("安装插座/开关", "位", 30, 30),
-    ("随身工具即可的情况", "次", 30, 30), ("维修淋浴拉门", "扇", 50, 50), ("进户门维修", "扇", 20, 20),
+    ("随身工具即可的情况", "次", 30, 30), ("维修淋浴拉门", "扇", 50, 50),
+    ("进户门维修", "扇", 20, 20),
     ("换锁", "把", 10, 50), ("窗户维修", "扇", 10, 20), ("拆装纱窗", "扇", 10, 20),
     ("窗户(推拉门)换锁", "把", None, None),
 ]
@@ -252,7 +254,8 @@ class TestTheSeededDemo:
             assert spec == item.price, item.name_zh
 
     def test_the_demo_trail_names_who_did_what(self, db, seeded):
-        by_action = {e.action: e for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))}
+        by_action = {e.action: e
+                     for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))}
         assert by_action["pricelist.item_update"].actor.username == "supervisor"
         assert by_action["pricelist.approve"].actor.username == "manager"
         assert by_action["property.seed"].actor.username == "manager"
@@ -273,7 +276,7 @@ class TestTheSeededDemo:
     # ---- the slips: every state, a live day, history that reads true ---------------------------
 
     def test_slips_in_every_state_over_ninety_days_and_today(self, db, seeded):
-        states = {s for s in db.session.scalars(select(Slip.state))}
+        states = set(db.session.scalars(select(Slip.state)))
         assert states == {s.value for s in State}
         assert seeded["slips"] == count(db, Slip) >= 200
         today = clock.local_today()
@@ -310,12 +313,14 @@ class TestTheSeededDemo:
         running = svc.sla_clock(tray[0], board.now)
         assert not running.overdue and 0 < running.minutes_left <= 30
         assert any(s.needs_approval for s in tray)  # a price for the supervisor to approve
-        waiting = [s for lane in ("registered", "dispatched", "accepted") for s in board.lanes[lane]]
+        waiting = [s for lane in ("registered", "dispatched", "accepted")
+                   for s in board.lanes[lane]]
         assert any(svc.sla_clock(s, board.now).overdue for s in waiting)  # one highlighted late
         today = clock.local_today()
         fresh = [s for lane, slips in board.lanes.items() if lane != "disputed" for s in slips]
-        assert all(s.created_at.astimezone(clock.zone()).date() == today for s in fresh) \
-            or board.now.astimezone(clock.zone()).hour < 10  # early in the morning: since last night
+        assert (all(s.created_at.astimezone(clock.zone()).date() == today for s in fresh)
+                # early in the morning: since last night
+                or board.now.astimezone(clock.zone()).hour < 10)
         worker = db.session.scalar(select(User).where(User.username == "worker"))
         active, done = svc.worker_jobs(worker)
         assert {s.state for s in active} >= {"dispatched", "accepted", "on_site", "in_progress"}
@@ -363,7 +368,8 @@ class TestTheSeededDemo:
                     assert "supervisor" in roles
             if slip.completed_at is not None:
                 assert slip.checked_in_at <= slip.completed_at
-                assert slip.signature_file and (Path(app.instance_path) / slip.signature_file).is_file()
+                assert (slip.signature_file
+                        and (Path(app.instance_path) / slip.signature_file).is_file())
             if slip.handed_back_at is not None:
                 assert slip.completed_at <= slip.handed_back_at <= now
 

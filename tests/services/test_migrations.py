@@ -32,7 +32,8 @@ def test_the_database_is_at_the_newest_revision(app, db):
     heads = ScriptDirectory(str(MIGRATIONS)).get_heads()
     assert len(heads) == 1, f"several migration heads: {heads}"
     with db.engine.connect() as connection:
-        current = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+        current = connection.execute(
+            text("SELECT version_num FROM alembic_version")).scalars().all()
     assert current == heads
 
 

@@ -14,7 +14,7 @@ from app.services import billing, clock
 from tests.services.test_billing import (  # noqa: F401
     Till,
     acceptance,
-    till,  # noqa: F401  (fixture)
+    till,
 )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import re
 import threading
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, text
@@ -23,9 +23,6 @@ from app.services.numbering import next_in_series
 from tests import factories
 from tests.conftest import make_config
 from tests.moments import at, month_ahead, next_month_starts, yyyymm
-
-UTC = timezone.utc
-
 
 _doors = itertools.count(3000)
 

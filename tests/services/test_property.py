@@ -216,7 +216,7 @@ def test_update_unit_may_keep_its_own_address(db):
     assert u.area_m2 == 120
 
 
-# ---- residents ------------------------------------------------------------------------------------
+# ---- residents -----------------------------------------------------------------------------------
 
 def test_add_resident(db):
     u = factories.unit()
@@ -280,7 +280,7 @@ def test_update_resident_refuses_bad_input(db):
     assert caught.value.field == "name"
 
 
-# ---- CSV import -------------------------------------------------------------------------------------
+# ---- CSV import ----------------------------------------------------------------------------------
 
 CHINESE_CSV = ("楼栋,单元,房号,姓名,类型,电话\n"
                "3,2,1502,张伟,业主,13800001111\n"
@@ -452,7 +452,9 @@ def test_an_unclosed_quote_is_reported_not_swallowed(db):
 
 
 def test_a_quoted_cell_may_hold_commas_and_line_breaks(db):
-    data = '楼栋,单元,房号,姓名,备注\n3,2,1502,张伟,"养狗,很凶\n先打电话"\n3,2,1503,李娜,\n'.encode()
+    data = ('楼栋,单元,房号,姓名,备注\n'
+            '3,2,1502,张伟,"养狗,很凶\n先打电话"\n'
+            '3,2,1503,李娜,\n').encode()
     result = prop.import_csv(data)
     assert result.ok and result.residents_created == 2
     assert db.session.scalar(select(Resident.notes).where(Resident.name == "张伟")) == \

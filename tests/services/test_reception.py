@@ -1,7 +1,7 @@
 """The reception log's service: what a contact needs, when it closes, how the log is searched."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -131,7 +131,7 @@ def test_the_log_is_searched_by_day_in_the_propertys_time_zone(desk, db):
     day = clock.local_today() - timedelta(days=12)
     late = _at({}, at(day + timedelta(days=1), 1, 30), desk, db)
     early = _at({}, at(day, 23, 30), desk, db)
-    assert late.at.astimezone(timezone.utc).date() == day  # UTC would put it on the earlier day
+    assert late.at.astimezone(UTC).date() == day  # UTC would put it on the earlier day
     on_next, _ = reception.search(LogFilter(day=day + timedelta(days=1)))
     on_day, _ = reception.search(LogFilter(day=day))
     assert on_next == [late] and on_day == [early]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import itertools
 import threading
 from contextlib import contextmanager
-from datetime import timedelta, timezone
+from datetime import timedelta
 
 import pytest
 from flask_babel import force_locale
@@ -19,7 +19,6 @@ from app.services import slips as svc
 from tests import factories
 from tests.moments import yyyymm
 
-UTC = timezone.utc
 _doors = itertools.count(5000)
 
 # The factory list: 0 疏通下水 30 yuan fixed · 1 换管 10–1000 by workload · 2 水龙头 10–30 · 3 free
@@ -702,7 +701,8 @@ def test_the_board_costs_the_same_few_queries_with_a_thousand_slips_of_history(t
     # the settings row (twice outside a request), slips, their lines, the workers, their
     # roles, the load: the same statements whatever the history holds
     assert len(big) == len(small) <= 8, big
-    assert sum(len(v) for v in after.lanes.values()) == sum(len(v) for v in lanes_before.values()) + 20
+    assert (sum(len(v) for v in after.lanes.values())
+            == sum(len(v) for v in lanes_before.values()) + 20)
     assert count(Slip) == 1000 + 4 + 20
     assert after.load[team.worker.id] == 3  # dispatched, on site; completed today
 

@@ -31,13 +31,14 @@ def refused(call, field: str, words: str) -> DomainError:
     return caught.value
 
 
-# ---- creating accounts ----------------------------------------------------------------------------
+# ---- creating accounts ---------------------------------------------------------------------------
 
 def test_create_user(db):
     user = staff.create_user(" liufang ", " 刘芳 ", "pw-12345678", ["manager", "clerk"], " 139 ")
     assert (user.username, user.full_name, user.phone) == ("liufang", "刘芳", "139")
     assert user.roles == ["clerk", "manager"]  # office order, whatever order they were given in
-    assert user.active and user.check_password("pw-12345678") and not user.check_password("pw-1234567")
+    assert (user.active and user.check_password("pw-12345678")
+            and not user.check_password("pw-1234567"))
     assert user.password_hash.startswith("scrypt:")
 
 
@@ -57,7 +58,7 @@ def test_create_user_refuses_bad_input(db, username, full_name, password, roles,
     assert users(db) == before
 
 
-# ---- signing in -------------------------------------------------------------------------------------
+# ---- signing in ----------------------------------------------------------------------------------
 
 @pytest.fixture
 def alice(db):
@@ -109,7 +110,7 @@ def test_a_deactivated_account_cannot_sign_in(db, alice):
     refused(lambda: staff.authenticate("alice", "nope"), "password", "Wrong username")
 
 
-# ---- the manager's administration --------------------------------------------------------------------
+# ---- the manager's administration ----------------------------------------------------------------
 
 def test_update_user_changes_name_phone_and_roles(db):
     boss = factories.user("manager")

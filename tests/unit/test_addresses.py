@@ -49,6 +49,7 @@ def test_phone_numbers_are_recognised(typed):
     assert is_phone_like(typed)
 
 
-@pytest.mark.parametrize("typed", ["1502", "3-2-1502", "3栋2单元1502", "张伟", "138000", "", "abc1234567"])
+@pytest.mark.parametrize("typed", ["1502", "3-2-1502", "3栋2单元1502", "张伟", "138000", "",
+                                   "abc1234567"])
 def test_unit_numbers_and_names_are_not_phones(typed):
     assert not is_phone_like(typed)

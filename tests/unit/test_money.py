@@ -186,6 +186,7 @@ def test_capital_yuan_reads_back_as_the_same_amount(fen):
     text = capital_yuan(fen)
     assert _read_capital(text) == fen
     assert "零零" not in text and not re.search(r"零[元万亿整]", text.removeprefix("零元整"))
-    assert text.endswith(("整", "分")) and set(text) <= set("负零壹贰叁肆伍陆柒捌玖拾佰仟万亿元角分整")
+    assert (text.endswith(("整", "分"))
+            and set(text) <= set("负零壹贰叁肆伍陆柒捌玖拾佰仟万亿元角分整"))
     # whole yuan and whole jiao say 整; a figure down to the fen does not
     assert text.endswith("整") == (fen % 10 == 0)

@@ -58,7 +58,8 @@ def test_no_roles_means_nothing_is_allowed():
     (Perm.MONEY_CORRECTIONS, {"manager"}),
 ])
 def test_the_office_rules(perm, roles):
-    """DOMAIN: only the manager approves the price list and administers staff; supervisors propose."""
+    """DOMAIN: only the manager approves the price list and administers staff; supervisors
+    propose."""
     assert {r for r in ALL if allowed([r], perm)} == roles
 
 

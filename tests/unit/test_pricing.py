@@ -1,4 +1,5 @@
-"""How a price-list item is priced: fixed, a range, by workload, or free — and what may be charged."""
+"""How a price-list item is priced: fixed, a range, by workload, or free — and what may be
+charged."""
 import pytest
 
 from app.domain.errors import DomainError

@@ -55,7 +55,8 @@ def catalog():
 def extracted(tmp_path_factory):
     """A fresh extraction from app/ and templates/, as `make extract-messages` does it."""
     out = tmp_path_factory.mktemp("i18n") / "messages.pot"
-    CommandLineInterface().run(["pybabel", "-q", "extract", *EXTRACT_ARGS, "-o", str(out), str(ROOT)])
+    CommandLineInterface().run(
+        ["pybabel", "-q", "extract", *EXTRACT_ARGS, "-o", str(out), str(ROOT)])
     with out.open("rb") as f:
         return read_po(f)
 
@@ -76,15 +77,17 @@ def test_every_entry_is_translated_and_not_fuzzy(catalog):
     empty = [_label(m.id) for m in entries if not all(s.strip() for s in _forms(m.string))]
     fuzzy = [_label(m.id) for m in entries if m.fuzzy]
     assert not empty, "untranslated in zh_CN messages.po:\n  " + "\n  ".join(empty)
-    assert not fuzzy, "fuzzy in zh_CN messages.po (check the translation, then drop the flag):\n  " + \
-        "\n  ".join(fuzzy)
+    assert not fuzzy, (
+        "fuzzy in zh_CN messages.po (check the translation, then drop the flag):\n  "
+        + "\n  ".join(fuzzy))
     assert not catalog.fuzzy, "the catalogue header is marked fuzzy"
 
 
 def test_plural_entries_have_one_form(catalog):
     wrong = [_label(m.id) for m in _entries(catalog)
              if m.pluralizable and len(_forms(m.string)) != catalog.num_plurals]
-    assert not wrong, "zh_CN has one plural form (msgstr[0]); these differ:\n  " + "\n  ".join(wrong)
+    assert not wrong, ("zh_CN has one plural form (msgstr[0]); these differ:\n  "
+                       + "\n  ".join(wrong))
 
 
 def test_every_string_in_the_code_is_in_the_catalogue(catalog, extracted):
@@ -127,7 +130,7 @@ def test_translations_format_like_the_source(catalog):
                  if p.group("conv") != "%" and p.group("name")]
         if not names and "python-format" not in m.flags:
             continue
-        values = {name: 1 for name in names}
+        values = dict.fromkeys(names, 1)
         for form in _forms(m.string):
             if not form:
                 continue

@@ -5,8 +5,8 @@ from html.parser import HTMLParser
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
         "track", "wbr"}
-SEPARATE = {"td", "th", "tr", "p", "div", "li", "br", "h1", "h2", "h3", "dt", "dd", "option", "span",
-            "strong"}
+SEPARATE = {"td", "th", "tr", "p", "div", "li", "br", "h1", "h2", "h3", "dt", "dd", "option",
+            "span", "strong"}
 
 
 class _Grab(HTMLParser):

@@ -257,7 +257,7 @@ def differences(before: dict, after: dict) -> list[str]:
 def fetch(client, method, url, **kw):
     try:
         return client.open(url, method=method, **kw), None
-    except Exception as exc:  # the app re-raises unexpected errors under testing: that is a 500
+    except Exception as exc:  # noqa: BLE001  (any error the app re-raises under testing is a 500)
         return None, f"500 ({type(exc).__name__}: {exc})"
 
 
@@ -345,7 +345,8 @@ def test_every_route_for_an_anonymous_visitor(app, world):
 
 
 def test_the_matrix_covers_every_route(app, world):
-    """A new route must be reachable by the matrix: its arguments buildable, its POST payload set."""
+    """A new route must be reachable by the matrix: its arguments buildable, its POST payload
+    set."""
     problems = []
     for rule in rules(app):
         if build_url(app, rule, world) is None:
@@ -385,8 +386,8 @@ QUERY_NAMES = ("q", "day", "state", "kind", "clerk", "page", "since", "v", "unit
 @pytest.mark.parametrize("role", ROLES)
 def test_odd_query_strings_and_slip_numbers_never_break_a_page(app, world, role):
     """NUL bytes, huge numbers, quotes and newlines in every query parameter the pages read
-    and in every slip number, receipt number, unit key, month and day: a page, a 4xx or a redirect, never a 500 (also on PostgreSQL,
-    which refuses NUL in text)."""
+    and in every slip number, receipt number, unit key, month and day: a page, a 4xx or a
+    redirect, never a 500 (also on PostgreSQL, which refuses NUL in text)."""
     client = app.test_client()
     user = factories.user(role)
     _db.session.commit()

@@ -1,4 +1,5 @@
-"""Signing in and out: landing screens, wrong passwords, locking, deactivation, sessions, language."""
+"""Signing in and out: landing screens, wrong passwords, locking, deactivation, sessions,
+language."""
 from datetime import timedelta
 from urllib.parse import urlsplit
 

@@ -247,7 +247,8 @@ def test_a_tenant_short_of_deposit_is_shown_the_shortfall_then_drawn_in_one_clic
     slip = office.finished(resident=tenant)
     _db.session.commit()
     key = tenant.unit.search_key
-    row = grab(cashier.get("/cashier/"), lambda t, a: t == "tr" and a.get("data-slip") == slip.number)[0]
+    row = grab(cashier.get("/cashier/"),
+               lambda t, a: t == "tr" and a.get("data-slip") == slip.number)[0]
     assert "From deposit" in row and "Deposit ¥0.00" in row and "Short by ¥30.00" in row
     assert "take a top-up" in row and "Draw" not in row
     # the top-up on the unit's account
@@ -256,7 +257,8 @@ def test_a_tenant_short_of_deposit_is_shown_the_shortfall_then_drawn_in_one_clic
         "topup-request_key": hidden(account, "topup-request_key"), "topup-amount": "100",
         "topup-method": "cash", "topup-payer_name": "陈静"})
     assert resp.status_code == 303
-    assert "Deposit topped up by ¥100.00" in " ".join(flashes(cashier.get(resp.headers["Location"])))
+    assert "Deposit topped up by ¥100.00" in " ".join(
+        flashes(cashier.get(resp.headers["Location"])))
     # now one button draws it
     queue = cashier.get("/cashier/")
     row = grab(queue, lambda t, a: t == "tr" and a.get("data-slip") == slip.number)[0]
@@ -329,7 +331,8 @@ def test_a_refund_is_asked_for_approved_and_paid_out(login_as, cashier, office):
 def test_an_errand_is_prepaid_then_reconciled_with_change_back(cashier, office):
     slip = office.errand(fee=2000, purchase=10000)
     _db.session.commit()
-    row = grab(cashier.get("/cashier/"), lambda t, a: t == "tr" and a.get("data-slip") == slip.number)[0]
+    row = grab(cashier.get("/cashier/"),
+               lambda t, a: t == "tr" and a.get("data-slip") == slip.number)[0]
     assert "Errand: prepay" in row and "¥120.00" in row
     data = pay_form(cashier, slip)
     assert data["amount"] == "120"
@@ -346,7 +349,8 @@ def test_an_errand_is_prepaid_then_reconciled_with_change_back(cashier, office):
     svc.complete(s, office.worker, svc.Acceptance("李娜", "sig/y.png", True,
                                                   purchase_spent_fen=8500))
     _db.session.commit()
-    row = grab(cashier.get("/cashier/"), lambda t, a: t == "tr" and a.get("data-slip") == slip.number)[0]
+    row = grab(cashier.get("/cashier/"),
+               lambda t, a: t == "tr" and a.get("data-slip") == slip.number)[0]
     assert "Prepaid ¥120.00, cost ¥105.00" in row and "Change due ¥15.00" in row
     panel = cashier.get(f"/cashier/slips/{slip.number}/pay", headers=HX)
     assert "Give ¥15.00 in cash back" in text(panel)

@@ -100,7 +100,7 @@ def test_no_price_list_yet(login_as, db):
     assert resp.status_code == 200 and "No approved price list yet." in text(resp)
 
 
-# ---- the supervisor drafts ------------------------------------------------------------------------
+# ---- the supervisor drafts -----------------------------------------------------------------------
 
 def test_the_supervisor_drafts_changes(db, supervisor, v1):
     draft = open_draft(supervisor)
@@ -226,7 +226,7 @@ def test_discarding_the_draft(db, supervisor, v1):
     assert "Open a draft" in text(supervisor.get("/catalogue/draft"))
 
 
-# ---- the manager approves -----------------------------------------------------------------------------
+# ---- the manager approves ------------------------------------------------------------------------
 
 def test_the_supervisor_cannot_approve(db, supervisor, v1):
     open_draft(supervisor)
@@ -330,7 +330,7 @@ def test_a_conflicting_approval_is_explained_not_a_crash(db, supervisor, manager
     assert "approved or discarded meanwhile" in text(resp)
 
 
-# ---- approved versions are frozen ----------------------------------------------------------------------
+# ---- approved versions are frozen ----------------------------------------------------------------
 
 def test_an_approved_items_edit_address_is_not_found(db, supervisor, v1):
     item = v1.items[0]
@@ -465,7 +465,8 @@ def test_the_versions_page_costs_the_same_queries_for_one_version_or_five(app, d
     with counting_queries(app) as one:
         clerk.get("/catalogue/versions")
     for n in range(2, 6):
-        factories.price_list(factories.user("manager"), number=n, effective=past_list_date() + timedelta(days=n))
+        factories.price_list(factories.user("manager"), number=n,
+                             effective=past_list_date() + timedelta(days=n))
     db.session.commit()
     with counting_queries(app) as five:
         resp = clerk.get("/catalogue/versions")

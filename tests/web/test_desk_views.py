@@ -5,7 +5,7 @@ resident, no slip, no slip number taken). Other roles get 403 on every desk rout
 """
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from flask_babel import force_locale, gettext
@@ -59,7 +59,8 @@ def clerk(login_as):
 @pytest.fixture
 def desk(clerk, db):
     unit = factories.unit("3", 2, "1502")
-    owner = factories.resident(unit, "张伟", "owner", "13800001111", notes="家有大型犬，入户前请先电话")
+    owner = factories.resident(unit, "张伟", "owner", "13800001111",
+                               notes="家有大型犬，入户前请先电话")
     tenant = factories.resident(unit, "李娜", "tenant", "13900002222")
     elsewhere = factories.resident(factories.unit("5", 1, "101"), "王五", phone="13700003333")
     pl = factories.price_list(clerk.user, items=ITEMS)
@@ -176,7 +177,8 @@ def test_a_paid_call_is_logged_and_goes_straight_to_its_slip(clerk, desk, db):
 
 def test_an_enquiry_answered_on_the_spot_is_closed_and_shows_in_todays_contacts(clerk, desk, db):
     resp = clerk.post("/desk/contacts", data=contact_data(
-        desk, kind="enquiry", request="物业费怎么交？", answer="前台现金或微信"), follow_redirects=True)
+        desk, kind="enquiry", request="物业费怎么交？", answer="前台现金或微信"),
+        follow_redirects=True)
     assert resp.status_code == 200 and resp.request.path == "/desk/"
     assert flashes(resp) == ["Logged: Enquiry."]
     entry = db.session.scalar(select(ReceptionEntry))
@@ -398,7 +400,8 @@ def test_enter_adds_the_first_match_at_its_list_price_and_focuses_its_quantity(c
     qty = body.split('id="lines-0-quantity"')[0].rsplit("<input", 1)[1] + \
         body.split('id="lines-0-quantity"')[1].split(">")[0]
     assert "autofocus" in qty and 'value="1"' in qty
-    assert 'name="lines-0-price"' in body and 'value="10"' in body.split('name="lines-0-price"')[1][:200]
+    assert ('name="lines-0-price"' in body
+            and 'value="10"' in body.split('name="lines-0-price"')[1][:200])
     assert "¥10.00" in grab(resp, lambda t, a: a.get("id") == "slip-total")[0]
     # the search box comes back empty, the lines arrive out of band
     assert 'id="item-q"' in body and 'hx-swap-oob="true"' in body.split('id="slip-lines"')[1][:200]
@@ -413,8 +416,9 @@ def test_lines_are_added_by_choice_and_removed(clerk, desk, db):
     body = two.get_data(as_text=True)
     assert f'name="lines-1-item_id" type="hidden" value="{desk["fixed"].id}"' in body
     assert 'name="lines-1-price"' not in body  # a fixed item takes the list price
-    one = clerk.get(url, query_string={**slip_data((desk["range"], 2, "20"), (desk["fixed"], 1, None)),
-                                       "remove": "0"}, headers=HX)
+    one = clerk.get(url, query_string={
+        **slip_data((desk["range"], 2, "20"), (desk["fixed"], 1, None)), "remove": "0"},
+        headers=HX)
     body = one.get_data(as_text=True)
     assert f'name="lines-0-item_id" type="hidden" value="{desk["fixed"].id}"' in body
     assert "lines-1-item_id" not in body
@@ -445,7 +449,8 @@ def note(resp, i=0) -> str:
 def test_the_live_quote_marks_a_price_outside_the_range_before_saving(clerk, desk, db):
     entry = log_entry(desk, clerk, db)
     inside = quote(clerk, entry, (desk["range"], 2, "25"))
-    assert note(inside) == "" and grab(inside, lambda t, a: a.get("id") == "slip-total") == ["¥50.00"]
+    assert (note(inside) == ""
+            and grab(inside, lambda t, a: a.get("id") == "slip-total") == ["¥50.00"])
     outside = quote(clerk, entry, (desk["range"], 2, "50"))
     assert note(outside) == "⚠ Needs supervisor approval outside the list price ¥10–30"
     assert grab(outside, lambda t, a: a.get("id") == "slip-total") == ["¥100.00"]
@@ -469,7 +474,8 @@ def test_a_workload_item_is_marked_for_approval_and_a_fixed_one_keeps_its_price(
 def test_a_free_slip_quotes_zero_and_needs_no_approval(clerk, desk, db):
     entry = log_entry(desk, clerk, db)
     resp = quote(clerk, entry, (desk["range"], 2, "50"), free="y")
-    assert note(resp) == "" and grab(resp, lambda t, a: a.get("id") == "slip-total") == ["¥0.00 Free"]
+    assert (note(resp) == ""
+            and grab(resp, lambda t, a: a.get("id") == "slip-total") == ["¥0.00 Free"])
 
 
 def test_the_live_quote_shows_a_bad_quantity_or_price_at_once(clerk, desk, db):
@@ -494,8 +500,8 @@ def test_a_paid_slip_is_opened_with_its_prices_window_and_notes(clerk, desk, db)
     assert slip.price_list_id == desk["pl"].id and slip.reception_id == entry.id
     # 10:00–12:00 in Shanghai is 02:00–04:00 UTC
     day = tomorrow()
-    assert slip.window_start == datetime.combine(day, time(2), timezone.utc)
-    assert slip.window_end == datetime.combine(day, time(4), timezone.utc)
+    assert slip.window_start == datetime.combine(day, time(2), UTC)
+    assert slip.window_end == datetime.combine(day, time(4), UTC)
     assert (slip.notes, slip.urgent, slip.free) == ("家有大型犬", True, False)
     assert (slip.contact_name, slip.resident_id) == ("张伟", desk["owner"].id)
     db.session.expire_all()
@@ -741,7 +747,7 @@ def test_only_the_clerk_uses_the_desk(login_as, clerk, desk, db, role):
 
 def test_the_clerk_reaches_every_desk_page(clerk, desk, db):
     entry = log_entry(desk, clerk, db)
-    for method, url, data in desk_routes(entry.id):
+    for method, url, _data in desk_routes(entry.id):
         if method == "GET":
             htmx = "/slip/" in url or "/pick" in url
             assert clerk.get(url, headers=HX if htmx else {}).status_code == 200, url

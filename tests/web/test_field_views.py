@@ -72,7 +72,8 @@ def forms(page) -> list[dict]:
 def action_form(page, action: str) -> dict:
     """The form that posts `action` on the job page, as the worker would send it."""
     found = [f for f in forms(page) if f["action"].endswith(f"/{action}")]
-    assert len(found) == 1, f"expected one {action} form, found {[f['action'] for f in forms(page)]}"
+    assert len(found) == 1, (
+        f"expected one {action} form, found {[f['action'] for f in forms(page)]}")
     return found[0]
 
 

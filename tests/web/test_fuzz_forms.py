@@ -127,19 +127,19 @@ def fuzz_posts(app, client, routes, w) -> list[str]:
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_spoiled_form_posts_never_break_a_page_nor_half_save(app, world, role):  # noqa: F811
+def test_spoiled_form_posts_never_break_a_page_nor_half_save(app, world, role):
     failures = fuzz_posts(app, signed_in(app, role, world), post_routes(app, role), world)
     assert not failures, f"{len(failures)} failures for {role}:\n" + "\n".join(failures[:20])
 
 
-def test_spoiled_posts_from_an_anonymous_visitor(app, world):  # noqa: F811
+def test_spoiled_posts_from_an_anonymous_visitor(app, world):
     routes = [r for r in rules(app) if "POST" in r.methods]
     failures = fuzz_posts(app, app.test_client(), routes, world)
     assert not failures, "\n".join(failures[:20])
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_spoiled_query_strings_never_break_a_page(app, world, role):  # noqa: F811
+def test_spoiled_query_strings_never_break_a_page(app, world, role):
     client = signed_in(app, role, world)
     routes = [r for r in rules(app) if "GET" in r.methods
               and granted(required_perm(app, r), role)]

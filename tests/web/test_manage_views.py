@@ -1,4 +1,5 @@
-"""The manager's workspace: staff accounts, the audit trail and its filters, the property's settings."""
+"""The manager's workspace: staff accounts, the audit trail and its filters, the property's
+settings."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -37,7 +38,7 @@ def fresh(db, model, id_):
     return db.session.get(model, id_)
 
 
-# ---- staff ------------------------------------------------------------------------------------------
+# ---- staff ---------------------------------------------------------------------------------------
 
 NEW = {"username": "xiaoliu", "full_name": "刘芳", "phone": "13905710002", "password": "pin-2026",
        "roles": ["clerk", "cashier"]}
@@ -110,7 +111,8 @@ def test_a_manager_cannot_deactivate_themself(db, manager):
     db.session.commit()
     resp = manager.post(f"/manage/staff/{manager.user.id}/active", data={"active": "0"})
     assert resp.status_code == 302
-    assert "You cannot deactivate your own account." in flashes(manager.get(resp.headers["Location"]))
+    assert "You cannot deactivate your own account." in flashes(
+        manager.get(resp.headers["Location"]))
     assert fresh(db, User, manager.user.id).active
 
 
@@ -137,7 +139,7 @@ def test_an_unknown_account_is_not_found(manager):
     assert manager.get("/manage/staff/99999").status_code == 404
 
 
-# ---- the audit trail ------------------------------------------------------------------------------
+# ---- the audit trail -----------------------------------------------------------------------------
 
 @pytest.fixture
 def trail(db):
@@ -256,7 +258,7 @@ def test_prices_in_the_trail_read_in_yuan(db, manager):
     assert "Lowest price ¥30.00 → ¥35.50" in page and "3550" not in page
 
 
-# ---- settings ------------------------------------------------------------------------------------------
+# ---- settings ------------------------------------------------------------------------------------
 
 SETTINGS = {"name": "阳光花园物业服务中心", "name_en": "Sunshine Garden Property Service Centre",
             "address": "杭州市西湖区文三路 288 号", "phone": "0571-8888 6666",
@@ -300,7 +302,8 @@ def test_changing_one_field_keeps_the_others_and_records_the_change(db, manager)
 
 
 @pytest.mark.parametrize("changes, field, message", [
-    ({"timezone": "Mars/Olympus"}, "timezone", "Unknown time zone. Use a name such as Asia/Shanghai."),
+    ({"timezone": "Mars/Olympus"}, "timezone",
+     "Unknown time zone. Use a name such as Asia/Shanghai."),
     ({"timezone": "../../etc/passwd"}, "timezone",
      "Unknown time zone. Use a name such as Asia/Shanghai."),
     ({"timezone": ""}, "timezone", "Enter a time zone."),

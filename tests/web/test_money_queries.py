@@ -3,7 +3,7 @@ at the till and however long a unit's history is: three rows or thirty, the same
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import event, select
@@ -49,7 +49,7 @@ def _months_back(n: int) -> list[datetime]:
     firsts = [today]
     for _ in range(n - 1):
         firsts.append((firsts[-1] - timedelta(days=1)).replace(day=1))
-    return [datetime(d.year, d.month, 15, 4, tzinfo=timezone.utc) for d in reversed(firsts)]
+    return [datetime(d.year, d.month, 15, 4, tzinfo=UTC) for d in reversed(firsts)]
 
 
 def busy_office(office: Office, cashier, n: int, tag: str):

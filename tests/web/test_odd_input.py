@@ -59,7 +59,8 @@ def test_a_time_zone_folder_is_not_a_time_zone(manager, zone):
     resp = manager.post("/manage/settings", data={"name": "阳光花园", "timezone": zone,
                                                   "currency": "CNY"})
     assert resp.status_code == 422
-    assert field_errors(resp, "timezone") == ["Unknown time zone. Use a name such as Asia/Shanghai."]
+    assert field_errors(resp, "timezone") == [
+        "Unknown time zone. Use a name such as Asia/Shanghai."]
 
 
 @pytest.mark.parametrize("entrance", ["①", "²", "123"])
@@ -130,8 +131,8 @@ def test_every_id_in_every_path_of_any_size_is_not_found(app, manager, big):
     tried = 0
     for rule, ids in _routes_with_ids(app):
         for huge_one in ids:
-            values = {arg: "x" for arg in rule.arguments}
-            values.update({name: 1 for name in ids} | {huge_one: big})
+            values = dict.fromkeys(rule.arguments, "x")
+            values.update(dict.fromkeys(ids, 1) | {huge_one: big})
             path = rule.build(values, append_unknown=False)[1]
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
                 resp = manager.open(path, method=method, data={} if method == "POST" else None)

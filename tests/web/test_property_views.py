@@ -218,7 +218,7 @@ def test_the_manager_marks_a_resident_moved_out(db, manager, estate):
     assert match_labels(hits) == []
 
 
-# ---- bad input: the message by the field, a 422, nothing saved --------------------------------------
+# ---- bad input: the message by the field, a 422, nothing saved -----------------------------------
 
 def assert_refused(db, resp, field, message, before):
     assert resp.status_code == 422, resp.status_code
@@ -315,7 +315,7 @@ def test_the_message_is_in_chinese_for_a_chinese_manager(app, db, login_as, esta
     assert_refused(db, resp, "entrance", chinese(app, "Between 1 and 99."), before)
 
 
-# ---- CSV import ------------------------------------------------------------------------------------
+# ---- CSV import ----------------------------------------------------------------------------------
 
 GOOD = ("楼栋,单元,房号,姓名,类型,电话\n"
         "3,2,1502,张伟,业主,13800001111\n"
