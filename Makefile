@@ -63,9 +63,10 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache
 
-# The everyday loop: lint, then the unit and service tests on SQLite.
+# The everyday loop: lint, then the unit and service tests on SQLite, without the slow ones
+# (the demo seeded whole, months of history migrated), which `make test` runs.
 check: install lint
-	$(PYTEST) tests/unit tests/services
+	$(PYTEST) -m "not slow" tests/unit tests/services
 
 test: install-test
 	$(MAKE) --no-print-directory lint

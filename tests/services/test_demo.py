@@ -44,6 +44,8 @@ from app.services import slips as svc
 from tests import factories
 from tests.conftest import _wipe
 
+pytestmark = pytest.mark.slow  # seeds the whole demo property, many times
+
 # Seed 002 (最新有偿服务项目收费标准), row by row: name, unit of charge, lowest and highest yuan.
 # None: the table breaks off before the price (priced by workload).
 SEED_002 = [

@@ -71,6 +71,7 @@ def test_downgrade_and_upgrade_again_on_an_empty_database(tmp_path, pg_server):
         _db.engine.dispose()
 
 
+@pytest.mark.slow
 def test_an_office_with_months_of_history_upgrades_to_the_checks(tmp_path, pg_server):
     """The demo's 90 days of slips and money, written at revision 0005, go through the
     migration that adds the CHECK constraints (SQLite rebuilds its tables for it): every row
