@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import RadioField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
-from wtforms.widgets import HiddenInput
+from wtforms.validators import DataRequired, InputRequired, Length
 
-from app.forms.fields import STALE_FORM, BaseForm, IntegerField, OnceForm, YuanField
+from app.forms.fields import BaseForm, OnceForm, VersionedForm, YuanField
 from app.models.billing import METHOD_LABELS, Method
 
 MONEY_METHODS = (Method.CASH, Method.WECHAT, Method.ALIPAY, Method.CARD, Method.BANK)
@@ -20,14 +19,8 @@ class MoneyForm(OnceForm):
     """A form that records money once: a fresh request key every time it is drawn."""
 
 
-class SlipMoneyForm(MoneyForm):
+class SlipMoneyForm(VersionedForm, MoneyForm):
     """Money for one slip: also the slip version the form was drawn from."""
-
-    version = IntegerField(widget=HiddenInput(), validators=[
-        InputRequired(STALE_FORM), NumberRange(min=1, max=2**31 - 1, message=STALE_FORM)])
-
-    def _hidden(self):
-        return [self.request_key, self.version]
 
 
 class PayForm(SlipMoneyForm):

@@ -2,40 +2,18 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateTimeLocalField, Field, StringField
+from wtforms import DateTimeLocalField, StringField
 from wtforms.validators import DataRequired, Length, Optional
-from wtforms.widgets import HiddenInput
 
-from app.domain.numbers import parse_int
-from app.forms.fields import BaseForm
+from app.forms.fields import VersionedForm, WholeNumberField, version_field
 
 STALE_FORM = _l("This card was out of date. The board has been refreshed: look at the slip again.")
 
 
-class WholeNumberField(Field):
-    """A plain whole number sent by the page (an id, a version); anything else is refused."""
-
-    widget = HiddenInput()
-
-    def __init__(self, label=None, validators=None, message=None, **kwargs):
-        super().__init__(label, validators, **kwargs)
-        self.message = message
-
-    def process_formdata(self, valuelist):
-        raw = valuelist[0].strip() if valuelist else ""
-        self.data = parse_int(raw, maximum=2**31 - 1) if raw else None
-        if raw and self.data is None:
-            raise ValueError(self.message)
-
-    def _value(self):
-        return "" if self.data is None else str(self.data)
-
-
-class SlipActionForm(BaseForm):
+class SlipActionForm(VersionedForm):
     """A button on a card: only the slip's version, so a card drawn before a change is refused."""
 
-    version = WholeNumberField(message=STALE_FORM,
-                               validators=[DataRequired(STALE_FORM)])
+    version = version_field(STALE_FORM)
 
 
 class DispatchForm(SlipActionForm):

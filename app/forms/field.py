@@ -3,8 +3,6 @@ own request key, so an old screen cannot act on a slip that moved on and a resen
 applied once."""
 from __future__ import annotations
 
-import uuid
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from flask_wtf.form import _Auto
@@ -13,19 +11,16 @@ from wtforms.validators import (
     DataRequired,
     InputRequired,
     Length,
-    NumberRange,
     Optional,
-    Regexp,
     ValidationError,
 )
-from wtforms.widgets import HiddenInput
 
 from app.forms.fields import (
-    BaseForm,
-    IntegerField,
     OnceForm,
+    VersionedForm,
     YuanField,
-    hidden_errors_to_form,
+    key_field,
+    version_field,
 )
 from app.models.slips import PhotoKind
 
@@ -34,31 +29,12 @@ MAX_DOOR_PRICE_FEN = 100_000_00
 STALE_PAGE = _l("This page is out of date. Open the job again.")
 
 
-class ActionForm(BaseForm):
-    """A tap on one of the job's buttons."""
+class ActionForm(VersionedForm, OnceForm):
+    """A tap on one of the job's buttons: the slip version the screen showed, and the tap's
+    own request key (required: the phone may send it again from a dead zone)."""
 
-    expected_version = IntegerField(widget=HiddenInput(), validators=[
-        InputRequired(STALE_PAGE), NumberRange(min=1, max=2**31, message=STALE_PAGE)])
-    request_key = HiddenField(validators=[
-        InputRequired(STALE_PAGE), Regexp(r"^[A-Za-z0-9-]{8,64}$", message=STALE_PAGE)])
-
-    def __init__(self, formdata=_Auto, *, version: int | None = None, **kwargs):
-        super().__init__(formdata=formdata, **kwargs)
-        self.fresh = formdata is None or not self.is_submitted()
-        if self.fresh:  # drawn for the screen: its version, and a new key for this tap
-            self.expected_version.data = version
-            self.request_key.data = uuid.uuid4().hex
-
-    def renew(self, version: int) -> None:
-        """Shown again after a refusal: the screen now shows `version`, and a retry is a new tap."""
-        self.expected_version.raw_data = None
-        self.expected_version.data = version
-        self.request_key.data = uuid.uuid4().hex
-
-    def validate(self, extra_validators=None) -> bool:
-        ok = super().validate(extra_validators)
-        hidden_errors_to_form(self, (self.expected_version, self.request_key))
-        return ok
+    version = version_field(STALE_PAGE)
+    request_key = key_field(STALE_PAGE, required=True)
 
 
 class CheckInForm(ActionForm):

@@ -1,4 +1,14 @@
-"""The base form and the fields the office needs (money in yuan, stored as fen)."""
+"""The one family of forms and the fields the office needs.
+
+- `BaseForm`: every form (control characters refused, only-spaces is empty, hidden fields'
+  messages shown in the form's alert).
+- `VersionedForm`: drawn from one version of a record (a slip, an account entry); sent after
+  the record changed, it is refused as out of date instead of applied.
+- `OnceForm`: makes something (a slip, a payment, a tap on the phone): a request key drawn
+  with it makes a double click or a resend count once.
+- Fields: `YuanField` (yuan in, integer fen out), `IntegerField` (at most twelve digits),
+  `WholeNumberField` (a plain whole number sent by the page: an id, a version).
+"""
 from __future__ import annotations
 
 import re
@@ -8,10 +18,12 @@ import wtforms
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
-from wtforms import HiddenField, PasswordField, StringField
-from wtforms.validators import Optional, Regexp
+from wtforms import Field, HiddenField, PasswordField, StringField
+from wtforms.validators import DataRequired, InputRequired, Optional, Regexp
+from wtforms.widgets import HiddenInput
 
 from app.domain.money import MoneyError, format_yuan, parse_yuan
+from app.domain.numbers import MAX_ID, parse_int
 
 
 class YuanField(StringField):
@@ -52,6 +64,38 @@ class IntegerField(wtforms.IntegerField):
         super().process_formdata(valuelist)
 
 
+class WholeNumberField(Field):
+    """A plain whole number sent by the page (an id, a version); anything else is refused
+    with `message`."""
+
+    widget = HiddenInput()
+
+    def __init__(self, label=None, validators=None, message=None, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.message = message
+
+    def process_formdata(self, valuelist):
+        raw = valuelist[0].strip() if valuelist else ""
+        self.data = parse_int(raw, maximum=MAX_ID) if raw else None
+        if raw and self.data is None:
+            raise ValueError(self.message)
+
+    def _value(self):
+        return "" if self.data is None else str(self.data)
+
+
+def version_field(stale) -> WholeNumberField:
+    """The version of the record a form was drawn from; missing or malformed: `stale`."""
+    return WholeNumberField(message=stale, validators=[DataRequired(stale)])
+
+
+def key_field(stale, *, required: bool = False) -> HiddenField:
+    """A request key (letters, digits, dash, underscore); malformed (or, when `required`,
+    missing): `stale`."""
+    first = InputRequired(stale) if required else Optional()
+    return HiddenField(validators=[first, Regexp(r"^[A-Za-z0-9_-]{8,64}$", message=stale)])
+
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -69,7 +113,11 @@ def _blank_is_empty(field) -> None:
 
 class BaseForm(FlaskForm):
     """Every form of the app: text with control characters (NUL and the like, which no
-    printed slip can show and PostgreSQL refuses) is refused next to its field."""
+    printed slip can show and PostgreSQL refuses) is refused next to its field; a hidden
+    field's message (it has no place on screen) goes to the form's alert."""
+
+    def _hidden(self) -> list:
+        return []
 
     def validate(self, extra_validators=None) -> bool:
         for field in self:
@@ -83,6 +131,7 @@ class BaseForm(FlaskForm):
                 if message not in field.errors:
                     field.errors.append(message)
                 ok = False
+        hidden_errors_to_form(self, self._hidden())
         return ok
 
 
@@ -93,34 +142,53 @@ def new_key() -> str:
     return secrets.token_urlsafe(16)
 
 
+class VersionedForm(BaseForm):
+    """A form drawn from one version of a record: `version=` when it is drawn; sent after the
+    record changed, the service refuses it (Conflict), and a missing or malformed version is
+    refused here with the form's stale message."""
+
+    version = version_field(STALE_FORM)
+
+    def __init__(self, formdata=_Auto, *, version: int | None = None, **kwargs):
+        super().__init__(formdata=formdata, **kwargs)
+        self.fresh = formdata is None or not self.is_submitted()
+        if self.fresh and version is not None:
+            self.version.data = version
+
+    def show_version(self, version: int) -> None:
+        """Drawn again after a refusal: the screen now shows `version`."""
+        self.version.raw_data = None
+        self.version.data = version
+
+    def _hidden(self) -> list:
+        return [self.version, *super()._hidden()]
+
+
 class OnceForm(BaseForm):
     """A form that makes something (a slip, a contact, a payment): a fresh request key every
     time it is drawn, so a double click or a resend makes it once (web.forms.save_once).
 
-    The key is a hidden field (rendered by `hidden_tag()`); its message, having no place on
-    screen, goes to the form's alert. Making something without a key is refused (by
-    save_once); the same form used to edit something needs none.
+    The key is a hidden field (rendered by `hidden_tag()`). Making something without a key is
+    refused (by save_once, or here by a form whose key is `key_field(..., required=True)`);
+    the same form used to edit something needs none.
     """
 
-    request_key = HiddenField(validators=[
-        Optional(), Regexp(r"^[A-Za-z0-9_-]{8,64}$", message=STALE_FORM)])
+    request_key = key_field(STALE_FORM)
 
     def __init__(self, formdata=_Auto, **kwargs):
         super().__init__(formdata=formdata, **kwargs)
         if formdata is None or not self.is_submitted():
             self.request_key.data = new_key()
 
-    def renew(self) -> None:
-        """Drawn again after a refusal that made something: a retry is a new submission."""
+    def renew(self, version: int | None = None) -> None:
+        """Drawn again after a refusal: a retry is a new submission (and, for a versioned
+        form, the screen now shows `version`)."""
         self.request_key.data = new_key()
+        if version is not None and isinstance(self, VersionedForm):
+            self.show_version(version)
 
-    def validate(self, extra_validators=None) -> bool:
-        ok = super().validate(extra_validators)
-        hidden_errors_to_form(self, self._hidden())
-        return ok
-
-    def _hidden(self):
-        return [self.request_key]
+    def _hidden(self) -> list:
+        return [self.request_key, *super()._hidden()]
 
 
 def hidden_errors_to_form(form, hidden) -> None:

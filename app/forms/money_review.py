@@ -6,16 +6,15 @@ from flask_babel import lazy_gettext as _l
 from wtforms import StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
-from app.forms.dispatch import WholeNumberField
-from app.forms.fields import BaseForm
+from app.forms.fields import BaseForm, VersionedForm, version_field
 
 STALE = _l("This page was out of date. Look at it again.")
 
 
-class ReviewEntryForm(BaseForm):
+class ReviewEntryForm(VersionedForm):
     """Review: the slip's version the page was drawn from, so a slip that moved on is refused."""
 
-    version = WholeNumberField(message=STALE, validators=[DataRequired(STALE)])
+    version = version_field(STALE)
 
 
 class ReverseEntryForm(BaseForm):
@@ -25,11 +24,11 @@ class ReverseEntryForm(BaseForm):
         DataRequired(_l("Give a reason.")), Length(max=300, message=_l("At most 300 characters."))])
 
 
-class RefundDecisionForm(BaseForm):
+class RefundDecisionForm(VersionedForm):
     """Approve or refuse a deposit refund, on the version the page showed; refusing needs a
     note (the service says so next to it)."""
 
-    version = WholeNumberField(message=STALE, validators=[DataRequired(STALE)])
+    version = version_field(STALE)
     decision = StringField(validators=[AnyOf(("approve", "refuse"),
                                              message=_l("Approve or refuse the refund."))])
     note = TextAreaField(_l("Note"), validators=[

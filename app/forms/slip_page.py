@@ -6,15 +6,14 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, TextAreaField, TimeField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
-from wtforms.widgets import HiddenInput
+from wtforms.validators import DataRequired, InputRequired, Length
 
-from app.forms.fields import BaseForm, IntegerField
+from app.forms.fields import VersionedForm, version_field
 
 STALE_PAGE = _l("This page is out of date. Look at the slip again.")
 
 
-class SlipPageForm(BaseForm):
+class SlipPageForm(VersionedForm):
     """One action's form on the slip page; its errors without a field go to the form's alert.
 
     Several of these share one page under prefixes (cancel-note, dispute-note...). The app's
@@ -24,15 +23,7 @@ class SlipPageForm(BaseForm):
     class Meta:
         csrf = False
 
-    version = IntegerField(widget=HiddenInput(), validators=[
-        InputRequired(STALE_PAGE), NumberRange(min=1, max=2**31, message=STALE_PAGE)])
-
-    def validate(self, extra_validators=None) -> bool:
-        ok = super().validate(extra_validators)
-        if self.version.errors:  # a hidden field has no place on screen: say it once, plainly
-            self.form_errors.append(STALE_PAGE)
-            self.version.errors = []
-        return ok
+    version = version_field(STALE_PAGE)
 
 
 class HandBackForm(SlipPageForm):

@@ -157,7 +157,7 @@ def _form(action: Action, slip: Slip, fresh: bool = False):
 
 
 def _keys(form) -> dict:
-    return {"expected_version": form.expected_version.data,
+    return {"expected_version": form.version.data,
             "request_key": form.request_key.data}
 
 

@@ -170,7 +170,7 @@ def post_data(endpoint: str, w: dict) -> dict | None:
                           "window_date": tomorrow().isoformat(), "window_start": "10:00",
                           "window_end": "12:00"},
         "slips.act": {"cancel-version": w["version"], "cancel-note": "业主不需要了"},
-        "field.act": {"expected_version": w["version"], "request_key": "matrix-key-0001",
+        "field.act": {"version": w["version"], "request_key": "matrix-key-0001",
                       "note": "业主不需要了"},
         "field.photo": {"kind": "before", "photo": (io.BytesIO(_png()), "p.png")},
         "supervise.dispatch": {"version": w["version"], "worker_id": w["worker_id"]},

@@ -365,7 +365,7 @@ def test_an_action_the_state_does_not_allow_is_refused(phone, supervisor, pl):
     page = phone.get(f"/field/jobs/{slip.number}")
     fee = action_form(page, "confirm_fee")["fields"]
     resp = phone.post(f"/field/jobs/{slip.number}/accept",
-                      data={"expected_version": fee["expected_version"],
+                      data={"version": fee["version"],
                             "request_key": "forged-key-0001"})
     assert resp.status_code == 422
     assert any("not possible now" in m for m in form_alerts(resp))
@@ -378,7 +378,7 @@ def test_a_forged_post_for_another_workers_slip_changes_nothing(phone, superviso
     before = (reload(theirs).version, events(theirs))
     for action in ("accept", "check_in", "nobody_home", "cancel"):
         resp = phone.post(f"/field/jobs/{theirs.number}/{action}",
-                          data={"expected_version": before[0], "request_key": f"forge-{action}-1",
+                          data={"version": before[0], "request_key": f"forge-{action}-1",
                                 "note": "forged"})
         assert resp.status_code == 404
         assert "This slip is not assigned to you" in text(resp)
@@ -387,8 +387,8 @@ def test_a_forged_post_for_another_workers_slip_changes_nothing(phone, superviso
 
 
 @pytest.mark.parametrize("fields, message", [
-    ({"expected_version": ""}, "out of date"),
-    ({"expected_version": "abc"}, "out of date"),
+    ({"version": ""}, "out of date"),
+    ({"version": "abc"}, "out of date"),
     ({"request_key": ""}, "out of date"),
     ({"request_key": "bad key with spaces"}, "out of date"),
 ])
@@ -672,7 +672,7 @@ def test_after_a_refusal_the_form_carries_the_slip_as_it_is_now(phone, superviso
                      **{f"p{ranged.id}": "25"})
     assert resp.status_code == 422
     again = action_form(resp, "confirm_fee")["fields"]
-    assert int(again["expected_version"]) == reload(slip).version
+    assert int(again["version"]) == reload(slip).version
     assert again["request_key"] != sent["request_key"]
     assert again[f"p{ranged.id}"] == "25"  # what the worker typed is kept
     retry = phone.post(f"/field/jobs/{slip.number}/confirm_fee",
