@@ -179,6 +179,12 @@ def db(app):
 
 
 @pytest.fixture
+def till(db) -> factories.Till:
+    """The office (clerk, supervisor, worker, cashier, manager) and its price list."""
+    return factories.Till()
+
+
+@pytest.fixture
 def client(app, db):
     return app.test_client()
 

@@ -8,7 +8,6 @@ PostgreSQL with PSD_TEST_PG=1.
 """
 from __future__ import annotations
 
-import itertools
 import re
 import threading
 from collections import defaultdict
@@ -30,13 +29,9 @@ from app.models import (
     AccountEntry,
     AuditEvent,
     CashCount,
-    Category,
     DepositRefund,
-    ListStatus,
     NumberSequence,
     Payment,
-    PriceItem,
-    PriceList,
     Slip,
     SlipEvent,
     Statement,
@@ -49,128 +44,10 @@ from app.services import billing, clock
 from app.services import slips as svc
 from tests import factories
 from tests.conftest import make_config
-from tests.moments import at, month_ahead, next_month_starts, past_list_date, yyyymm
+from tests.factories import COMMON, TAP, Till
+from tests.moments import at, month_ahead, next_month_starts, yyyymm
 
-_doors = itertools.count(6000)
-
-# The list: 0 疏通下水 30 yuan fixed · 1 水龙头 10–30 · 2 a free common-area repair ·
-# 3 代购 (an errand, category "errands") 20 yuan fee
-DRAIN, TAP, COMMON, ERRAND = range(4)
 RECEIPT = re.compile(r"RC(\d{6})-(\d{4})")
-
-
-def _price_list(by: User) -> PriceList:
-    repair = Category(code="plumbing", name_zh="水电类", name_en="Plumbing", sort=1)
-    errands = Category(code=svc.ERRAND_CATEGORY, name_zh="代办", name_en="Errands", sort=2)
-    _db.session.add_all([repair, errands])
-    _db.session.flush()
-    pl = PriceList(status=ListStatus.APPROVED, number=1, effective_date=past_list_date(),
-                   created_by=by, approved_by=by)
-    rows = [(repair, "疏通下水", "Unclog a drain", "次", 3000, 3000, False),
-            (repair, "换水暖件(水龙头)", "Replace a tap", "个", 1000, 3000, False),
-            (repair, "公共部位报修", "Common-area repair", "次", 0, 0, True),
-            (errands, "代购", "Buy and deliver", "次", 2000, 2000, False)]
-    for i, (cat, zh, en, unit, lo, hi, free) in enumerate(rows, start=1):
-        pl.items.append(PriceItem(category_id=cat.id, code=f"P1{i:02d}", name_zh=zh, name_en=en,
-                                  unit=unit, price_min_fen=lo, price_max_fen=hi,
-                                  by_workload=False, free=free, department="repair", sort=i))
-    _db.session.add(pl)
-    _db.session.flush()
-    return pl
-
-
-class Till:
-    """The office: a clerk, a supervisor, a worker, a cashier and a manager, and a price list."""
-
-    def __init__(self):
-        self.clerk = factories.user("clerk")
-        self.sup = factories.user("supervisor")
-        self.worker = factories.user("worker")
-        self.cashier = factories.user("cashier")
-        self.manager = factories.user("manager")
-        self.pl = _price_list(self.clerk)
-        self._residents: dict[tuple[int, str], object] = {}
-
-    def item(self, i: int) -> int:
-        return self.pl.items[i].id
-
-    def unit(self) -> Unit:
-        return factories.unit(number=str(next(_doors)))
-
-    def resident(self, unit: Unit, kind: str):
-        key = (unit.id, kind)
-        if key not in self._residents:
-            name = "张伟" if kind == "owner" else "李娜"
-            self._residents[key] = factories.resident(unit, name=name, kind=kind)
-        return self._residents[key]
-
-    def open(self, *lines: svc.LineRequest, kind: str | None = None, unit: Unit | None = None,
-             purchase_fen: int = 0, free: bool = False) -> Slip:
-        unit = unit or self.unit()
-        start = clock.now() + timedelta(hours=1)
-        req = svc.SlipRequest(unit=unit, resident=self.resident(unit, kind) if kind else None,
-                              lines=list(lines) or [svc.LineRequest(self.item(DRAIN))],
-                              contact_name="张伟", contact_phone="13800001111",
-                              window_start=start, window_end=start + timedelta(hours=2),
-                              purchase_fen=purchase_fen, free=free)
-        return svc.open_slip(req, self.clerk, self.pl)
-
-    def errand(self, purchase_fen: int = 5000, **kw) -> Slip:
-        return self.open(svc.LineRequest(self.item(ERRAND)), purchase_fen=purchase_fen, **kw)
-
-    def go(self, slip: Slip) -> Slip:
-        """Dispatch, accept, check in and agree the fee: the work is under way."""
-        svc.dispatch(slip, self.sup, self.worker.id)
-        svc.accept(slip, self.worker)
-        svc.check_in(slip, self.worker)
-        svc.confirm_fee(slip, self.worker, {})
-        return slip
-
-    def sign(self, slip: Slip, route: str | None = None, spent: int | None = None) -> Slip:
-        svc.complete(slip, self.worker, acceptance(pay_route=route, purchase_spent_fen=spent))
-        return slip
-
-    def finish(self, slip: Slip, route: str | None = None, spent: int | None = None) -> Slip:
-        return self.sign(self.go(slip), route, spent)
-
-    def hand_back(self, slip: Slip) -> Slip:
-        return svc.hand_back(slip, self.clerk)
-
-    def pay(self, slip: Slip, method: str = "cash", **kw) -> Payment:
-        return billing.take_payment(slip, self.cashier, method, billing.owed_fen(slip), **kw)
-
-    def entry(self, slip: Slip) -> AccountEntry:
-        return _db.session.scalar(select(AccountEntry).where(
-            AccountEntry.slip_id == slip.id, AccountEntry.reverses_id.is_(None)))
-
-    def review(self, slip: Slip) -> AccountEntry:
-        return billing.review_entry(self.entry(slip), self.sup)
-
-    def owner_entry(self, unit: Unit, at: datetime | None = None, *, tap: int | None = None,
-                    reviewed: bool = True) -> AccountEntry:
-        """An owner's finished slip on the monthly account, as if completed at `at`."""
-        lines = [svc.LineRequest(self.item(TAP), 1, tap)] if tap else []
-        slip = self.go(self.open(*lines, kind="owner", unit=unit))
-        with clock.at(at or clock.now()):
-            self.sign(slip)
-            if reviewed:
-                self.review(slip)
-        return self.entry(slip)
-
-    def topped_up(self, fen: int, unit: Unit | None = None) -> Unit:
-        unit = unit or self.unit()
-        billing.top_up(unit, self.cashier, "cash", fen, payer_name="李娜")
-        return unit
-
-
-def acceptance(**kw) -> svc.Acceptance:
-    return svc.Acceptance(**{"name": "张伟", "signature_file": "signatures/x.png",
-                             "satisfied": True, **kw})
-
-
-@pytest.fixture
-def till(db) -> Till:
-    return Till()
 
 
 def count(model, *where) -> int:

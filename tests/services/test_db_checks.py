@@ -31,11 +31,6 @@ from app.models.slips import PhotoKind
 from app.services import billing, clock
 from app.services.reception import Contact, log_contact
 from tests import factories
-from tests.services.test_billing import (  # noqa: F401
-    Till,
-    acceptance,
-    till,
-)
 
 
 def refused(sql: str, **params) -> str:

@@ -11,11 +11,6 @@ from sqlalchemy.exc import DBAPIError
 
 from app.extensions import db as _db
 from app.services import billing, clock
-from tests.services.test_billing import (  # noqa: F401
-    Till,
-    acceptance,
-    till,
-)
 
 
 def refused(sql: str, **params) -> str:

@@ -20,97 +20,12 @@ from flask import url_for
 from app.domain.permissions import GRANTS, Perm
 from app.domain.roles import Role
 from app.extensions import db as _db
-from app.services import billing, catalogue, clock, reception, slips
+from app.services import clock
 from app.web.guards import PUBLIC
 from tests import factories
-from tests.moments import past_list_date, tomorrow
+from tests.moments import tomorrow
 
 ROLES = [r.value for r in Role]
-
-
-@pytest.fixture
-def world(app, db):
-    """One of everything a URL can point at, committed."""
-    manager = factories.user("manager", username="boss")
-    target = factories.user("clerk", username="target")
-    supervisor = factories.user("supervisor", username="boss2")
-    worker = factories.user("worker", username="hands")
-    unit = factories.unit("3", 2, "1502")
-    resident = factories.resident(unit, "张伟")
-    approved = factories.price_list(manager, number=1, effective=past_list_date())
-    draft = catalogue.start_draft(manager)
-    entry = reception.log_contact(reception.Contact("phone", "paid", "漏水", unit=unit,
-                                                    resident=resident), target)
-    slip = factories.slip(target, unit_=unit, pl=approved, reception=entry)
-    slips.dispatch(slip, supervisor, worker.id)
-    photo = _files_on_disk(app, slip, worker)
-    money = _money(unit, resident, approved, target, supervisor, worker)
-    db.session.commit()
-    return {**money,
-        "unit_id": unit.id, "resident_id": resident.id, "user_id": target.id,
-        "number": approved.number, "item_id": draft.items[0].id,
-        "building_id": unit.building_id, "category_id": draft.items[0].category_id,
-        "entry_id": entry.id, "slip_number": slip.number, "slip_id": slip.id,
-        "version": slip.version, "photo_id": photo.id, "action": "cancel",
-        "worker_id": worker.id, "approved_item_id": approved.items[0].id,
-    }
-
-
-def _money(unit, resident, pl, clerk, supervisor, worker) -> dict:
-    """A paid slip and its receipt, a finished slip still owed, an owner's entry waiting for
-    review, this month's statement, a deposit refund waiting for the manager, a month-end run."""
-    cashier = factories.user("cashier", username="till")
-
-    def finished(**kw):
-        s = factories.slip(clerk, unit_=unit, pl=pl, **kw)
-        slips.dispatch(s, supervisor, worker.id)
-        slips.check_in(s, worker)
-        slips.confirm_fee(s, worker, {})
-        return s
-
-    def signed(s, route):
-        slips.complete(s, worker, slips.Acceptance("张伟", "signatures/x.png", True,
-                                                   pay_route=route))
-
-    paid = finished()
-    signed(paid, "pay_now")
-    payment = billing.take_payment(paid, cashier, "cash", billing.owed_fen(paid))
-    due = finished()
-    signed(due, "pay_now")
-    billed = finished(resident=resident)
-    signed(billed, "on_account")
-    billing.review_entry(billing.entries_to_review()[0], supervisor)
-    month = clock.local_today().strftime("%Y-%m")
-    run = billing.run_step(billing.start_month_end(month, cashier), cashier)
-    waiting = finished(resident=resident)
-    signed(waiting, "on_account")
-    billing.top_up(unit, cashier, "cash", 20000)
-    refund = billing.request_refund(unit, cashier, 5000, "租户搬走")
-    return {"receipt_number": payment.number, "due_slip_number": due.number,
-            "due_version": due.version, "account_entry_id": billing.entries_to_review()[0].id,
-            "unit_key": unit.search_key, "month": month, "day": clock.local_today().isoformat(),
-            "refund_id": refund.id, "refund_version": refund.version, "run_id": run.id,
-            "waiting_version": waiting.version,
-            "statement_id": billing.statement_of(unit, month).id}
-
-
-def _files_on_disk(app, slip, worker):
-    """A signature and a photo under instance/, as the worker's phone would have left them."""
-    from pathlib import Path
-
-    from PIL import Image
-
-    from app.models import SlipPhoto
-    root = Path(app.instance_path)
-    for rel in (f"signatures/{slip.number}.png", f"photos/{slip.number}/before-1.jpg"):
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        Image.new("RGB", (20, 10), "white").save(root / rel)
-    slip.signature_file = f"signatures/{slip.number}.png"
-    photo = SlipPhoto(slip=slip, kind="before", file=f"photos/{slip.number}/before-1.jpg",
-                      content_type="image/jpeg", size=100, uploaded_by_id=worker.id)
-    _db.session.add(photo)
-    _db.session.flush()
-    return photo
 
 
 # What each URL argument is built from (a key of `world`).

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from app.extensions import db as _db
 from app.models import Slip
 from tests import factories
-from tests.web.test_access_matrix import (  # noqa: F401  (world is a fixture)
+from tests.web.test_access_matrix import (
     ROLES,
     build_url,
     db_state,
@@ -32,7 +32,6 @@ from tests.web.test_access_matrix import (  # noqa: F401  (world is a fixture)
     post_data,
     required_perm,
     rules,
-    world,
 )
 
 EXAMPLES = int(os.environ.get("PSD_FUZZ_EXAMPLES", "25"))

@@ -30,7 +30,7 @@ from app.models import (
 )
 from app.services import slips
 from tests import factories
-from tests.web.test_access_matrix import build_url, post_data, rules, world  # noqa: F401
+from tests.web.test_access_matrix import build_url, post_data, rules
 
 # endpoint: (what it makes, who sends it, the form's field prefix)
 CREATING = {

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from app.models import Building
 from tests import factories
 from tests.web.pages import chinese, html_lang, in_chinese, in_english, text
-from tests.web.test_access_matrix import build_url, rules, world  # noqa: F401  (fixture)
+from tests.web.test_access_matrix import build_url, rules
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
