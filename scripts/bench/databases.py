@@ -8,8 +8,11 @@ import shutil
 import sqlite3
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
+from unittest.mock import patch
 
 from flask import Flask
 
@@ -57,12 +60,26 @@ def copy_sqlite(source: Path, target: Path) -> None:
     dst.close()
 
 
+@contextmanager
+def cheap_hashing(on: bool) -> Iterator[None]:
+    """A quick run's demo stores cheap password hashes (the suite's, tests/hashing.py), so its
+    many sign-ins cost little; the full run keeps the real ones."""
+    if not on:
+        yield
+        return
+    from app.models import users
+    from tests.hashing import _cheap
+    with patch.object(users, "generate_password_hash", _cheap):
+        yield
+
+
 def demo_cache() -> Path:
     """Where a quick run keeps the seeded demo: named by a hash of the code that makes it."""
     digest = hashlib.sha256()
     for folder in ("app", "migrations"):
         for file in sorted((ROOT / folder).rglob("*.py")):
             digest.update(file.read_bytes())
+    digest.update(b"cheap password hashes")
     return ROOT / "test-artifacts" / "bench" / f"demo-{digest.hexdigest()[:16]}.sqlite3"
 
 
@@ -96,7 +113,7 @@ class Workspace:
             path = self.dir / "demo.sqlite3"
             t0 = time.perf_counter()
             app = make_app(f"sqlite:///{path}", self.instance("demo"))
-            with app.app_context():
+            with app.app_context(), cheap_hashing(self.sizes.quick):
                 from flask_migrate import upgrade
 
                 from app import demo

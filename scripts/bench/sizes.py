@@ -46,7 +46,7 @@ QUICK = Sizes(
     quick=True, find_repeats=2, page_repeats=2, notice_renders=1,
     history_small=300, history_large=800, wrk_seconds=1, sequential=2, in_process=2,
     profile_requests=2, propagation_clients=3, propagation_changes=2, slip_pdf_renders=1,
-    idle_baseline_s=1, idle_seconds=2, idle_waits=2,
+    idle_baseline_s=1, idle_seconds=1, idle_waits=2,
     payments=5, http_payments=2, parallel=4, month_end_units=(10, 20), statement_entries=10,
     day_payments=10, pdf_renders=1, queue_waiting=10, page_requests=2, unit_months=3,
     screens=6, screen_classes=("gevent",))
