@@ -10,7 +10,7 @@ PORT ?= 5000
 WORKERS ?= 2
 DEMO ?= 1
 
-.PHONY: install install-test system run check lint test test-sqlite test-pg test-clock fuzz translations extract-messages bench bench-slips bench-money bench-screens clean help
+.PHONY: install install-test system run check lint test test-sqlite test-pg test-clock fuzz translations extract-messages bench bench-quick bench-slips bench-money bench-screens clean help
 
 help:
 	@echo "make run    - install what is missing, migrate, load the demo on first start, serve :$(PORT)"
@@ -71,6 +71,7 @@ check: install lint
 test: install-test
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory bench-quick
 	$(MAKE) --no-print-directory test-pg
 
 test-sqlite:
@@ -101,26 +102,26 @@ extract-messages: $(VENV)/.installed
 
 translations: app/translations/zh/LC_MESSAGES/messages.mo
 
-bench: install
-	$(PY) scripts/bench.py
-	$(MAKE) --no-print-directory bench-slips
-	$(MAKE) --no-print-directory bench-money
+# The benchmark harness (scripts/bench/): every scenario, or some (`make bench ONLY="board live"`;
+# names in scripts/bench/scenarios/__init__.py); writes docs/bench/results.json and the figures
+# in docs/PERFORMANCE.md. All of it takes about 20 minutes; needs wrk, Chromium, PostgreSQL.
+ONLY ?=
+bench: install-test
+	$(PY) -m scripts.bench full $(if $(ONLY),--only $(ONLY))
 
-# Open screens against the board: 500 live waits beside wrk on the board, gevent vs gthread
-# workers, and how fast one change reaches all of them; about 3 minutes.
-bench-screens: install-test
-	$(PY) scripts/bench_screens.py
+# Every scenario with tiny sizes, in well under a minute (part of `make test`, so the harness
+# cannot rot): fails if one raises or gives an empty result; writes only test-artifacts/bench/.
+bench-quick:
+	@echo "== the benchmark harness, quick =="
+	$(PY) -m scripts.bench quick
 
-# The slip lifecycle under load (issue 3): gunicorn + wrk + Chromium, about 8 minutes.
-bench-slips: install-test
-	@command -v wrk >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq wrk >/dev/null; } \
-	  || { echo "wrk is missing: sudo apt-get install -y wrk"; exit 1; }
-	$(PY) scripts/bench_slips.py
-
-# Money (issue 4): payments, 20 tills at once, month end, money PDFs, the till's queue and unit
-# accounts with history; in-process on SQLite and a throwaway PostgreSQL, about 4 minutes.
-bench-money: install-test
-	$(PY) scripts/bench_money.py
+# The old targets, now parts of the one harness.
+bench-slips:
+	$(MAKE) --no-print-directory bench ONLY="board live slip_pdf idle"
+bench-money:
+	$(MAKE) --no-print-directory bench ONLY="payments month_end money_pdfs till"
+bench-screens:
+	$(MAKE) --no-print-directory bench ONLY=screens
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts

@@ -5,7 +5,7 @@ set -euo pipefail
 
 need_run=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fonts-noto-cjk
           poppler-utils)
-need_test=(zbar-tools chromium postgresql)
+need_test=(zbar-tools chromium postgresql wrk)  # wrk: the benchmarks (make bench, bench-quick)
 packages=("${need_run[@]}")
 [ "${1:-}" = "--test" ] && packages+=("${need_test[@]}")
 [ "${1:-}" = "--all" ] && packages+=("${need_test[@]}")
