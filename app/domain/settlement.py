@@ -79,9 +79,14 @@ def check_route(slip: SlipMoney, resident_kind: str | None,
 
 # ---- what is owed ----------------------------------------------------------------------------
 
-def errand_prepayment_fen(slip: SlipMoney) -> int:
+def prepayment_fen(fee_fen: int, purchase_fen: int) -> int:
     """What an errand costs up front: the quoted fee plus the purchase money."""
-    return slip.total_fen + slip.purchase_fen
+    return fee_fen + purchase_fen
+
+
+def errand_prepayment_fen(slip: SlipMoney) -> int:
+    """What this errand costs up front (`prepayment_fen` of its fee and purchase money)."""
+    return prepayment_fen(slip.total_fen, slip.purchase_fen)
 
 
 def errand_cost_fen(slip: SlipMoney) -> int:

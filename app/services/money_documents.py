@@ -8,6 +8,7 @@ here: what the PDF says is what the database holds. No ORM object reaches a temp
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -64,49 +65,66 @@ def _doc(english: bool) -> dict:
 
 # ---- the receipt ---------------------------------------------------------------------------
 
-def _row(name_zh: str, name_en: str, amount_fen: int, english: bool, *, detail: str = "",
-         quantity: int | None = None, unit: str = "", price_fen: int | None = None) -> dict:
-    return {"name_zh": name_zh, "name_en": name_en if english else "", "detail": detail,
-            "quantity": quantity if quantity is not None else "", "unit": unit,
-            "unit_en": str(UNITS_OF_CHARGE.get(unit, "")) if english and unit else "",
-            "price": _yuan(price_fen), "amount_fen": amount_fen}
+@dataclass(frozen=True)
+class ReceiptLine:
+    """One line of what a receipt was for, in both languages: the receipt page and the
+    printed receipt show the same lines."""
+
+    name_zh: str
+    name_en: str
+    amount_fen: int
+    quantity: int | None = None
+    unit: str = ""
+    price_fen: int | None = None
+    detail_zh: str = ""
+    detail_en: str = ""
 
 
-def _fee_rows(slip: Slip, english: bool) -> list[dict]:
+def _fee_lines(slip: Slip) -> list[ReceiptLine]:
     """The slip's own lines: what was done, how many, at what price."""
-    return [_row(line.name_zh, line.name_en, line.amount_fen, english, quantity=line.quantity,
-                 unit=line.unit, price_fen=line.price_fen) for line in slip.lines]
+    return [ReceiptLine(line.name_zh, line.name_en, line.amount_fen, line.quantity, line.unit,
+                        line.price_fen) for line in slip.lines]
 
 
-def _receipt_rows(p: Payment, english: bool) -> list[dict]:
+def receipt_lines(p: Payment) -> list[ReceiptLine]:
     """What the money was for, line by line. The lines always add up to the amount received:
     anything taken above them (allowed with a reason) is a line of its own."""
     kind, slip = PaymentKind(p.kind), p.slip
     if kind == PaymentKind.SLIP and slip is not None:
-        rows = _fee_rows(slip, english)
+        lines = _fee_lines(slip)
     elif kind == PaymentKind.ERRAND_PREPAY and slip is not None:
-        rows = _fee_rows(slip, english)
+        lines = _fee_lines(slip)
         if slip.purchase_fen:
-            rows.append(_row("代购款", "Purchase money", slip.purchase_fen, english))
+            lines.append(ReceiptLine("代购款", "Purchase money", slip.purchase_fen))
     elif kind in (PaymentKind.ERRAND_BALANCE, PaymentKind.ERRAND_CHANGE) and slip is not None:
         zh, en = KIND_NAMES[kind]
         spent = slip.purchase_spent_fen or 0
-        detail = (f"实际代购 {_yuan(spent)} · 预付代购款 {_yuan(slip.purchase_fen)}"
-                  + (f" · spent {_yuan(spent)}, prepaid {_yuan(slip.purchase_fen)}"
-                     if english else ""))
-        rows = [_row(zh, en, p.amount_fen, english, detail=detail)]
+        lines = [ReceiptLine(
+            zh, en, p.amount_fen,
+            detail_zh=f"实际代购 {_yuan(spent)} · 预付代购款 {_yuan(slip.purchase_fen)}",
+            detail_en=f"spent {_yuan(spent)}, prepaid {_yuan(slip.purchase_fen)}")]
     elif kind == PaymentKind.STATEMENT and p.statement is not None:
         n = len(p.statement.entries)
-        rows = [_row(f"有偿便民服务月结 {p.statement.month}（{n} 笔）",
-                     f"Monthly statement {p.statement.month} ({n} entries)", p.amount_fen,
-                     english)]
+        lines = [ReceiptLine(f"有偿便民服务月结 {p.statement.month}（{n} 笔）",
+                             f"Monthly statement {p.statement.month} ({n} entries)",
+                             p.amount_fen)]
     else:  # deposit top-up, deposit refund
         zh, en = KIND_NAMES.get(kind, (p.kind, p.kind))
-        rows = [_row(zh, en, p.amount_fen, english)]
-    rest = p.amount_fen - sum(r["amount_fen"] for r in rows)
+        lines = [ReceiptLine(zh, en, p.amount_fen)]
+    rest = p.amount_fen - sum(line.amount_fen for line in lines)
     if rest:
-        rows.append(_row("其他（见备注）", "Other (see the note)", rest, english))
-    return rows
+        lines.append(ReceiptLine("其他（见备注）", "Other (see the note)", rest))
+    return lines
+
+
+def _row(line: ReceiptLine, english: bool) -> dict:
+    """A receipt line as the paper prints it (English beside the Chinese on an English one)."""
+    detail = line.detail_zh + (f" · {line.detail_en}" if english and line.detail_en else "")
+    return {"name_zh": line.name_zh, "name_en": line.name_en if english else "",
+            "detail": detail, "quantity": line.quantity if line.quantity is not None else "",
+            "unit": line.unit,
+            "unit_en": str(UNITS_OF_CHARGE.get(line.unit, "")) if english and line.unit else "",
+            "price": _yuan(line.price_fen), "amount_fen": line.amount_fen}
 
 
 def _slip_numbers(p: Payment) -> tuple[list[str], int]:
@@ -135,7 +153,7 @@ def receipt_context(p: Payment, locale: str) -> dict:
     english = locale == "en"
     refund = p.amount_fen < 0
     sign = -1 if refund else 1
-    rows = _receipt_rows(p, english)
+    rows = [_row(line, english) for line in receipt_lines(p)]
     for r in rows:
         r["amount"] = _yuan(sign * r.pop("amount_fen"))
     numbers, more = _slip_numbers(p)

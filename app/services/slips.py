@@ -81,6 +81,20 @@ class SlipRequest:
 ERRAND_CATEGORY = "errands"  # the price list's 代办 category: such a slip is an errand
 
 
+def is_errand(item: PriceItem) -> bool:
+    """An errand (代办) item: its slip is prepaid before the worker goes out."""
+    return item.category.code == ERRAND_CATEGORY
+
+
+def quote(item: PriceItem, quantity: int, price_fen: int | None, *, free: bool) -> SlipLine:
+    """A line as the slip charges it, and as the desk previews it while the clerk types: a
+    free slip (covered by the management fee) charges nothing and needs no approval."""
+    quoted = quote_line(item, quantity, 0 if free else price_fen)
+    if free:
+        quoted.unit_price_fen, quoted.needs_approval = 0, False
+    return quoted
+
+
 def quote_line(item: PriceItem, quantity: int, price_fen: int | None) -> SlipLine:
     """Price one line from the approved list. Raises DomainError on the `lines` field.
 
@@ -140,13 +154,9 @@ def open_slip(req: SlipRequest, actor: User, price_list: PriceList | None) -> Sl
         item = items.get(line.item_id)
         if item is None:
             raise DomainError(_l("That item is not on the price list in force."), "lines")
-        price = 0 if req.free else line.price_fen
-        quoted = quote_line(item, line.quantity, price)
-        if req.free:  # covered by the management fee: the supervisor need not approve zero
-            quoted.unit_price_fen, quoted.needs_approval = 0, False
-        lines.append(quoted)
+        lines.append(quote(item, line.quantity, line.price_fen, free=req.free))
     resident = req.resident
-    errand = any(items[line.item_id].category.code == ERRAND_CATEGORY for line in req.lines)
+    errand = any(is_errand(items[line.item_id]) for line in req.lines)
     if req.purchase_fen < 0:
         raise DomainError(_l("A price cannot be negative."), "purchase")
     if req.purchase_fen and not errand:

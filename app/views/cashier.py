@@ -56,6 +56,7 @@ from app.models.billing import (
 from app.models.slips import Slip
 from app.services import billing, catalogue, clock, live, slips
 from app.services import property as prop
+from app.services.money_documents import receipt_lines
 from app.web.forms import form_status, save_form, save_once
 from app.web.guards import require
 from app.web.render import page_or_partial, wants_partial
@@ -392,27 +393,11 @@ def pay_statement(key: str, month: str):
 
 # ---- receipts ---------------------------------------------------------------------------
 
-def _receipt_lines(payment: Payment) -> list[tuple[str, int | None, int | None, int]]:
-    """What the receipt was for: (text, quantity, unit price, amount) rows."""
-    if payment.kind == PaymentKind.SLIP and payment.slip is not None \
-            and sum(line.amount_fen for line in payment.slip.lines) == payment.amount_fen:
-        return [(line, line.quantity, line.price_fen, line.amount_fen)
-                for line in payment.slip.lines]
-    if payment.kind == PaymentKind.STATEMENT and payment.statement is not None:
-        return [(e, None, None, e.amount_fen) for e in payment.statement.entries]
-    return [(None, None, None, payment.amount_fen)]
-
-
-def _voidable(payment: Payment) -> bool:
-    return bool(payment.number) and not payment.void and payment.kind not in (
-        PaymentKind.REVERSAL, PaymentKind.REFUND)
-
-
 def _receipt_page(payment: Payment, form: VoidForm | None = None, status: int = 200):
     return render_template("cashier/receipt.html", payment=payment,
-                           lines=_receipt_lines(payment),
+                           lines=receipt_lines(payment),
                            form=form or VoidForm(formdata=None),
-                           voidable=_voidable(payment)), status
+                           refusal=billing.void_refusal(payment)), status
 
 
 @bp.route("/receipts/<number>")

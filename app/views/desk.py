@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from flask import (
     Blueprint,
@@ -19,6 +19,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from app.domain import settlement
+from app.domain.appointments import default_window
 from app.domain.errors import DomainError
 from app.domain.permissions import Perm
 from app.domain.roles import Role
@@ -370,14 +372,12 @@ def _quote(form: SlipForm, price_list: PriceList | None) -> list[QuotedLine]:
             out.append(QuotedLine(i, item, qty, None, None, False, None, by_clerk))
             continue
         try:
-            quoted = svc.quote_line(item, qty, 0 if free else
-                                    (line.price.data if by_clerk else None))
+            quoted = svc.quote(item, qty, line.price.data if by_clerk else None, free=free)
         except DomainError as err:
             out.append(QuotedLine(i, item, qty, None, None, False, str(err.message), by_clerk))
             continue
-        unit_price = 0 if free else quoted.unit_price_fen
-        out.append(QuotedLine(i, item, qty, unit_price, unit_price * qty,
-                              quoted.needs_approval and not free, None, by_clerk))
+        out.append(QuotedLine(i, item, qty, quoted.unit_price_fen, quoted.amount_fen,
+                              quoted.needs_approval, None, by_clerk))
     return out
 
 
@@ -385,15 +385,15 @@ def _lines_context(form: SlipForm, price_list: PriceList | None) -> dict:
     """What the lines table shows: each quoted line, the total, the list-wide messages."""
     lines = _quote(form, price_list)
     total = _total(lines)
-    errand = any(line.item is not None and line.item.category.code == svc.ERRAND_CATEGORY
-                 for line in lines)
+    errand = any(line.item is not None and svc.is_errand(line.item) for line in lines)
     purchase = form.purchase.data if not form.purchase.errors else None
     return {"lines": lines, "total_fen": total, "free": bool(form.free.data),
             "lines_errors": [str(e) for e in form.lines.errors
                              if not isinstance(e, (list, dict))],
             # an errand is prepaid before dispatch: the fee and the purchase money
             "errand": errand, "purchase_fen": purchase,
-            "prepay_fen": (total + (purchase or 0)) if errand and total is not None
+            "prepay_fen": settlement.prepayment_fen(total, purchase or 0)
+            if errand and total is not None
             and not form.purchase.errors else None}
 
 
@@ -450,15 +450,10 @@ def _prefill(form: SlipForm, entry: ReceptionEntry) -> None:
     form.contact_name.data = entry.caller_name or (entry.resident.name if entry.resident else "")
     form.contact_phone.data = entry.caller_phone or (entry.resident.phone if entry.resident
                                                      else "")
-    now = clock.local()
-    start = (now + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
-    if start.hour >= 18 or start.date() != now.date():
-        start = (now + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
-    elif start.hour < 8:
-        start = start.replace(hour=8)
+    start, end = default_window(clock.local())
     form.window_date.data = start.date()
     form.window_start.data = start.time()
-    form.window_end.data = (start + timedelta(hours=2)).time()
+    form.window_end.data = end.time()
 
 
 def _slip_url(number: str) -> str:

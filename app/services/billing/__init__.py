@@ -93,4 +93,5 @@ from app.services.billing.unit_account import (  # noqa: F401
 )
 from app.services.billing.voids import (  # noqa: F401
     void,
+    void_refusal,
 )

@@ -26,6 +26,30 @@ from app.services.slips import act
 
 # ---- voiding a receipt -------------------------------------------------------------------
 
+def void_refusal(payment: Payment) -> DomainError | None:
+    """Why this receipt may not be voided now (None: it may): the one answer the receipt's
+    page (which offers the void only then) and `void` give."""
+    if payment.kind == PaymentKind.REVERSAL:
+        return DomainError(_l("A reversal cannot be voided."))
+    if payment.void:
+        return Conflict(_l("Receipt %(number)s is already void.", number=payment.number))
+    if payment.kind == PaymentKind.REFUND:
+        return DomainError(_l("A refund paid out is not voided: take a top-up instead."))
+    if payment.kind == PaymentKind.TOPUP and deposit_balance(payment.unit) < payment.amount_fen:
+        return DomainError(_l("The deposit has already been drawn on: this top-up can no "
+                              "longer be voided."))
+    if payment.kind == PaymentKind.TOPUP and \
+            deposit_available(payment.unit) < payment.amount_fen:
+        return DomainError(_l("Part of this deposit is promised to a refund that waits for the "
+                              "manager or the till: this top-up can no longer be voided."))
+    slip = payment.slip
+    if payment.kind == PaymentKind.ERRAND_PREPAY and slip is not None \
+            and slip.state not in PREPAY_STATES | {State.CANCELLED}:
+        return DomainError(_l("The errand is under way: its prepayment is settled when the "
+                              "worker is back."))
+    return None
+
+
 def void(payment: Payment, cashier: User, reason: str, *,
          request_key: str | None = None) -> Payment:
     """Void a receipt: a reversal with the reason; the receipt keeps its number, marked void.
@@ -39,26 +63,12 @@ def void(payment: Payment, cashier: User, reason: str, *,
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_l("Give a reason."), "reason")
-    if payment.kind == PaymentKind.REVERSAL:
-        raise DomainError(_l("A reversal cannot be voided."))
-    if payment.void:
-        raise Conflict(_l("Receipt %(number)s is already void.", number=payment.number))
-    if payment.kind == PaymentKind.REFUND:
-        raise DomainError(_l("A refund paid out is not voided: take a top-up instead."))
     if payment.kind == PaymentKind.TOPUP:
-        _lock_deposit(payment.unit)
-    if payment.kind == PaymentKind.TOPUP and deposit_balance(payment.unit) < payment.amount_fen:
-        raise DomainError(_l("The deposit has already been drawn on: this top-up can no "
-                             "longer be voided."))
-    if payment.kind == PaymentKind.TOPUP and \
-            deposit_available(payment.unit) < payment.amount_fen:
-        raise DomainError(_l("Part of this deposit is promised to a refund that waits for the "
-                             "manager or the till: this top-up can no longer be voided."))
+        _lock_deposit(payment.unit)  # a draw at the same moment waits for this answer
+    refusal = void_refusal(payment)
+    if refusal is not None:
+        raise refusal
     slip = payment.slip
-    if payment.kind == PaymentKind.ERRAND_PREPAY and slip is not None \
-            and slip.state not in PREPAY_STATES | {State.CANCELLED}:
-        raise DomainError(_l("The errand is under way: its prepayment is settled when the "
-                             "worker is back."))
     holder: dict[str, Payment] = {}
 
     def reversal(s: Slip | None = None) -> dict:
