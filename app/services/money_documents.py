@@ -78,6 +78,7 @@ class ReceiptLine:
     price_fen: int | None = None
     detail_zh: str = ""
     detail_en: str = ""
+    slips: tuple[str, ...] = ()  # a statement's slips (the paper lists them in its head)
 
 
 def _fee_lines(slip: Slip) -> list[ReceiptLine]:
@@ -107,7 +108,9 @@ def receipt_lines(p: Payment) -> list[ReceiptLine]:
         n = len(p.statement.entries)
         lines = [ReceiptLine(f"有偿便民服务月结 {p.statement.month}（{n} 笔）",
                              f"Monthly statement {p.statement.month} ({n} entries)",
-                             p.amount_fen)]
+                             p.amount_fen,
+                             slips=tuple(dict.fromkeys(e.slip.number
+                                                       for e in p.statement.entries)))]
     else:  # deposit top-up, deposit refund
         zh, en = KIND_NAMES.get(kind, (p.kind, p.kind))
         lines = [ReceiptLine(zh, en, p.amount_fen)]

@@ -26,8 +26,7 @@ from werkzeug.routing import BuildError
 
 from app.domain.errors import DomainError
 from app.domain.permissions import Perm
-from app.domain.settlement import deposit_short
-from app.domain.slip_states import UNSETTLED
+from app.domain.settlement import TillStep, deposit_short
 from app.extensions import db, htmx
 from app.forms.cashier import (
     CashCountForm,
@@ -126,48 +125,40 @@ def _slip_or_404(number: str) -> Slip:
     return slips.by_number(number) or abort(404)
 
 
-def _panel_kind(slip: Slip) -> str | None:
-    """What the till does with this slip now: prepay an errand, reconcile an errand back, take
-    the payment for a finished slip; None when nothing is waiting."""
-    if billing.needs_prepayment(slip):
-        return "errand_prepay"
-    if slip.state in UNSETTLED and slip.errand:
-        return "errand_return"
-    if slip.state in UNSETTLED and slip.pay_route != PayRoute.ON_ACCOUNT \
-            and billing.owed_fen(slip) > 0:
-        return "pay"
-    return None
-
-
-def _fresh_form(slip: Slip, kind: str | None):
-    if kind == "errand_prepay":
+def _fresh_form(slip: Slip, kind: TillStep | None):
+    if kind == TillStep.ERRAND_PREPAY:
         return PayForm(formdata=None, version=slip.version,
                        amount=billing.errand_prepayment_fen(slip), payer_name=slip.contact_name)
-    if kind == "errand_return":
+    if kind == TillStep.ERRAND_RETURN:
         return ErrandReturnForm(formdata=None, version=slip.version,
                                 payer_name=slip.contact_name)
-    if kind == "pay":
+    if kind in (TillStep.PAY, TillStep.DEPOSIT):
         return PayForm(formdata=None, version=slip.version, amount=billing.owed_fen(slip),
                        payer_name=slip.contact_name)
     return None
 
 
-def _panel(slip: Slip, form=None, *, kind: str | None = None, done: Payment | None = None,
-           settled: bool = False, alerts: list[str] | None = None, status: int = 200):
-    kind = kind or _panel_kind(slip)
+def _panel(slip: Slip, form=None, *, kind: TillStep | None = None,
+           done: Payment | None = None, settled: bool = False,
+           alerts: list[str] | None = None, status: int = 200):
+    kind = kind or billing.till_step(slip)
     if form is None and done is None and not settled:
         form = _fresh_form(slip, kind)
     draw = None
-    if kind == "pay" and slip.pay_route == PayRoute.DEPOSIT and done is None:
+    if kind in (TillStep.PAY, TillStep.DEPOSIT) and slip.pay_route == PayRoute.DEPOSIT \
+            and done is None:
         draw = DrawForm(formdata=None, version=slip.version)
     owed = billing.owed_fen(slip)
     balance = billing.deposit_available(slip.unit) if slip.pay_route == PayRoute.DEPOSIT \
         else None
     short = deposit_short(owed, balance) if balance is not None else 0
     resp = make_response(render_template(
-        "cashier/_panel.html" if htmx else "cashier/pay.html", slip=slip, form=form, kind=kind,
+        "cashier/_panel.html" if htmx else "cashier/pay.html", slip=slip, form=form,
+        to_prepay=kind == TillStep.ERRAND_PREPAY, errand_back=kind == TillStep.ERRAND_RETURN,
         done=done, settled=settled, draw=draw, balance=balance, short=short,
-        alerts=alerts or [], owed=owed, prepaid=billing.prepaid_fen(slip) if slip.errand else 0,
+        alerts=alerts or [], owed=owed, change=max(-owed, 0), due=max(owed, 0),
+        prepayment=billing.errand_prepayment_fen(slip),
+        prepaid=billing.prepaid_fen(slip) if slip.errand else 0,
         cost=billing.errand_cost_fen(slip) if slip.errand else 0), status)
     resp.headers["Vary"] = "HX-Request"
     if done is not None or settled:
@@ -175,7 +166,7 @@ def _panel(slip: Slip, form=None, *, kind: str | None = None, done: Payment | No
     return resp
 
 
-def _paid(slip: Slip, payment: Payment | None, form, kind: str):
+def _paid(slip: Slip, payment: Payment | None, form, kind: TillStep):
     """After a payment: for htmx the panel shows the new receipt (and the queue refreshes);
     a plain form post goes to the receipt's page."""
     if htmx:
@@ -189,12 +180,12 @@ def _paid(slip: Slip, payment: Payment | None, form, kind: str):
     return redirect(url_for("cashier.receipt", number=payment.number))
 
 
-def _refused(slip: Slip, form, kind: str | None):
+def _refused(slip: Slip, form, kind: TillStep | None):
     """A refused payment: the same panel with the message, drawn on the slip as it is now."""
     db.session.refresh(slip)
     form.version.raw_data, form.version.data = None, slip.version
     form.renew()
-    return _panel(slip, form, kind=kind or _panel_kind(slip), status=422)
+    return _panel(slip, form, kind=kind or billing.till_step(slip), status=422)
 
 
 @bp.route("/slips/<number>/pay")
@@ -216,14 +207,14 @@ def pay(number: str):
         saved, payment = save_once(form, Payment, lambda: billing.settle_errand(
             slip, current_user, form.method.data, payer_name=form.payer_name.data or "",
             expected_version=form.version.data, request_key=form.request_key.data))
-        kind = "errand_return"
+        kind = TillStep.ERRAND_RETURN
     else:
         form = PayForm()
         saved, payment = save_once(form, Payment, lambda: billing.take_payment(
             slip, current_user, form.method.data, form.amount.data,
             payer_name=form.payer_name.data or "", note=form.note.data or "",
             expected_version=form.version.data, request_key=form.request_key.data))
-        kind = "pay"
+        kind = TillStep.PAY
     if not saved:
         return _refused(slip, form, kind)
     return _paid(slip, payment, form, kind)
@@ -242,7 +233,7 @@ def draw(number: str):
         if htmx:
             return _draw_refused(slip, form)
         return _refused_page(form)
-    return _paid(slip, payment, form, "pay")
+    return _paid(slip, payment, form, TillStep.DEPOSIT)
 
 
 def _messages(form) -> list[str]:
@@ -276,8 +267,8 @@ def prepay(number: str):
         payer_name=form.payer_name.data or "", note=form.note.data or "",
         expected_version=form.version.data, request_key=form.request_key.data))
     if not saved:
-        return _refused(slip, form, "errand_prepay")
-    return _paid(slip, payment, form, "errand_prepay")
+        return _refused(slip, form, TillStep.ERRAND_PREPAY)
+    return _paid(slip, payment, form, TillStep.ERRAND_PREPAY)
 
 
 # ---- a unit's account -------------------------------------------------------------------

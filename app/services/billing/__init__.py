@@ -80,6 +80,7 @@ from app.services.billing.till import (  # noqa: F401
     draw_from_deposit,
     queue,
     take_payment,
+    till_step,
 )
 from app.services.billing.unit_account import (  # noqa: F401
     UnitAccount,

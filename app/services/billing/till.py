@@ -36,6 +36,7 @@ from app.services.billing.settling import (
     errand_prepayment_fen,
     owed_fen,
     prepaid_by_slip,
+    prepaid_fen,
 )
 
 # ---- settling a slip at the cashier -------------------------------------------------------
@@ -101,6 +102,11 @@ def draw_from_deposit(slip: Slip, cashier: User, **kw) -> Payment:
 
 
 # ---- the cashier's screens ---------------------------------------------------------------
+
+def till_step(slip: Slip) -> TillStep | None:
+    """What the till does with this slip now (`settlement.till_step`), or None."""
+    return settlement.till_step(slip, prepaid_fen(slip) if slip.errand else 0)
+
 
 @dataclass
 class QueueRow:
