@@ -102,12 +102,13 @@ def receipt_lines(p: Payment) -> list[ReceiptLine]:
         spent = slip.purchase_spent_fen or 0
         lines = [ReceiptLine(
             zh, en, p.amount_fen,
-            detail_zh=f"实际代购 {_yuan(spent)} · 预付代购款 {_yuan(slip.purchase_fen)}",
-            detail_en=f"spent {_yuan(spent)}, prepaid {_yuan(slip.purchase_fen)}")]
+            detail_zh=f"实际代购 ¥{_yuan(spent)} · 预付代购款 ¥{_yuan(slip.purchase_fen)}",
+            detail_en=f"spent ¥{_yuan(spent)}, prepaid ¥{_yuan(slip.purchase_fen)}")]
     elif kind == PaymentKind.STATEMENT and p.statement is not None:
         n = len(p.statement.entries)
         lines = [ReceiptLine(f"有偿便民服务月结 {p.statement.month}（{n} 笔）",
-                             f"Monthly statement {p.statement.month} ({n} entries)",
+                             f"Monthly statement {p.statement.month} "
+                             f"({n} {'entry' if n == 1 else 'entries'})",
                              p.amount_fen,
                              slips=tuple(dict.fromkeys(e.slip.number
                                                        for e in p.statement.entries)))]
