@@ -42,7 +42,7 @@ SIGNATURE_MAX_BYTES = 512 * 1024
 SIGNATURE_MAX_SIDE = 2400
 SIGNATURE_MIN_INK = 60           # dark pixels: fewer is a blank pad or a stray tap
 _DATA_URL = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=\s]+)")
-_KEY = re.compile(r"[A-Za-z0-9-]{8,64}")
+_KEY = re.compile(r"[A-Za-z0-9_-]{8,64}")  # a request key (OnceForm: letters, digits, - and _)
 
 
 def _store(relative: Path, data: bytes) -> str:

@@ -230,12 +230,13 @@ def test_a_signature_is_stored_as_a_plain_png(on_site):
     assert kept.getpixel((2, 2)) == 255  # transparent canvas became white paper
 
 
-def test_a_resent_signature_rewrites_the_same_file(on_site):
+@pytest.mark.parametrize("key", ["same-key-123", "Kx_9-q_Z2mWv8Ab_c3Dd4A"])  # OnceForm's keys
+def test_a_resent_signature_rewrites_the_same_file(on_site, key):
     slip, _worker = on_site
-    first = uploads.save_signature(slip, data_url(png()), "same-key-123")
-    again = uploads.save_signature(slip, data_url(png()), "same-key-123")
-    assert first == again
-    assert len(list(stored(first).parent.glob(f"{slip.number}-same-key-123*"))) == 1
+    first = uploads.save_signature(slip, data_url(png()), key)
+    again = uploads.save_signature(slip, data_url(png()), key)
+    assert first == again == f"signatures/{slip.number}-{key}.png"
+    assert len(list(stored(first).parent.glob(f"{slip.number}-{key}*"))) == 1
 
 
 @pytest.mark.parametrize("value, message", [
