@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import os
 import uuid
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.orm import scoped_session, sessionmaker
 
 from app import create_app
 from app.config import TestConfig
@@ -169,9 +170,54 @@ def _wipe(app) -> None:
                         conn.execute(text(f'DELETE FROM "{t}"'))
 
 
+@contextmanager
+def _rolled_back(app):
+    """Everything the test writes, its commits included, happens inside one outer transaction
+    that is rolled back at the end: each commit (a view's, a service's, the test's) ends only a
+    savepoint. Every app context (one per test request) gets its own session on that one
+    connection, so a request sees what the test and earlier requests wrote."""
+    from app.web import screen_cache
+    with app.app_context():
+        conn = _db.engine.connect()
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            # pysqlite opens transactions itself and forgets savepoints: let SQLAlchemy say BEGIN
+            conn.connection.dbapi_connection.isolation_level = None
+            event.listen(conn, "begin", lambda c: c.exec_driver_sql("BEGIN"))
+        outer = conn.begin()
+        usual = _db.session
+        _db.session = scoped_session(
+            sessionmaker(bind=conn, join_transaction_mode="create_savepoint"),
+            scopefunc=usual.registry.scopefunc)
+        try:
+            yield
+        finally:
+            _db.session.remove()
+            _db.session = usual
+            if outer.is_active:
+                outer.rollback()
+            if sqlite:
+                conn.invalidate()  # never hand a connection with BEGIN-by-hand back to the pool
+            conn.close()
+            screen_cache.clear()  # screens drawn from the data just rolled back
+
+
 @pytest.fixture
-def db(app):
-    """The database, emptied after the test; an app context is pushed for the test's duration."""
+def real_db():
+    """Asked for by name by a test that needs real commits: threads on their own connections,
+    locks between two sessions, a migration, a count of SQL statements as production runs them.
+    With it, `db` commits for real and empties the tables afterwards."""
+
+
+@pytest.fixture
+def db(app, request):
+    """The database, with an app context pushed for the test's duration. By default the test's
+    writes (commits included) are rolled back at its end; with `real_db` they are committed and
+    the tables emptied afterwards."""
+    if "real_db" not in request.fixturenames:
+        with _rolled_back(app), app.app_context():
+            yield _db
+        return
     with app.app_context():
         yield _db
         _db.session.rollback()

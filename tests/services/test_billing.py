@@ -1102,7 +1102,8 @@ def _pays(slip_id: int, cashier_id: int, method: str):
 ROUNDS = 6
 
 
-def test_two_cashiers_paying_the_same_slip_at_the_same_moment_issue_one_receipt(app, db, till):
+def test_two_cashiers_paying_the_same_slip_at_the_same_moment_issue_one_receipt(
+        real_db, app, db, till):
     second = factories.user("cashier")
     slips = [till.finish(till.open()) for _ in range(ROUNDS)]
     db.session.commit()
@@ -1128,7 +1129,7 @@ def test_two_cashiers_paying_the_same_slip_at_the_same_moment_issue_one_receipt(
 
 
 @pytest.mark.parametrize("already", [0, 3], ids=["first-of-the-month", "mid-month"])
-def test_twenty_payments_at_once_get_twenty_consecutive_receipt_numbers(
+def test_twenty_payments_at_once_get_twenty_consecutive_receipt_numbers(real_db,
         app, db, crowd_app, till, already):
     slips = [till.finish(till.open()) for _ in range(PARALLEL)]
     cashiers = [till.cashier] + [factories.user("cashier") for _ in range(3)]
@@ -1175,7 +1176,7 @@ def _billed_once(db) -> None:
     assert len(rows) == len(set(rows))
 
 
-def test_two_month_end_runs_at_once_bill_each_unit_once(app, db, till):
+def test_two_month_end_runs_at_once_bill_each_unit_once(real_db, app, db, till):
     month, at = months_back(1)
     units = [till.unit() for _ in range(5)]
     total = sum(till.owner_entry(u, at).amount_fen for u in units for _ in range(2))
@@ -1194,7 +1195,7 @@ def test_two_month_end_runs_at_once_bill_each_unit_once(app, db, till):
     assert sum(r.total_fen for r in runs) == total
 
 
-def test_two_months_ended_at_once_never_put_an_entry_on_two_statements(app, db, till):
+def test_two_months_ended_at_once_never_put_an_entry_on_two_statements(real_db, app, db, till):
     (m2, at2), (m1, at1) = months_back(2), months_back(1)
     units = [till.unit() for _ in range(4)]
     total = 0
@@ -1208,7 +1209,7 @@ def test_two_months_ended_at_once_never_put_an_entry_on_two_statements(app, db, 
     assert db.session.scalar(select(func.sum(Statement.total_fen))) == total
 
 
-def test_two_cashiers_paying_the_same_statement_at_once_take_it_once(app, db, till):
+def test_two_cashiers_paying_the_same_statement_at_once_take_it_once(real_db, app, db, till):
     month, at = months_back(1)
     unit = till.unit()
     till.owner_entry(unit, at)
@@ -1237,7 +1238,7 @@ def test_two_cashiers_paying_the_same_statement_at_once_take_it_once(app, db, ti
     assert billing.statement_due_fen(statement) == 0 and len(statement.payments) == 1
 
 
-def test_two_draws_on_one_deposit_at_once_never_overdraw_it(app, db, till):
+def test_two_draws_on_one_deposit_at_once_never_overdraw_it(real_db, app, db, till):
     unit = till.topped_up(4000)            # enough for one 30-yuan slip, not two
     slips = [till.finish(till.open(kind="tenant", unit=unit)) for _ in range(2)]
     second = factories.user("cashier")

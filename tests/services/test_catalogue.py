@@ -244,7 +244,7 @@ def test_an_approved_version_is_frozen(db, manager, v1):
     assert len(db.session.get(PriceList, v1.id).items) == 4
 
 
-def test_a_second_approval_of_the_same_draft_fails_cleanly(app, db, manager, v1):
+def test_a_second_approval_of_the_same_draft_fails_cleanly(real_db, app, db, manager, v1):
     """Two managers press Approve at once: the later one gets Conflict, not a second version."""
     draft = cat.start_draft(manager)
     db.session.commit()
@@ -408,7 +408,7 @@ def test_approving_frees_the_draft_lock_for_the_next_draft(db):
     assert cat.start_draft(manager).draft_lock is True
 
 
-def test_an_item_change_after_approval_elsewhere_is_refused_and_the_version_stays(app, db):
+def test_an_item_change_after_approval_elsewhere_is_refused_and_the_version_stays(real_db, app, db):
     """This request loaded the draft; meanwhile the manager approved it in another request.
     The change must not reach the approved version (on SQLite the database may refuse the
     stale writer itself, which the views turn into the same 'saved meanwhile' message)."""

@@ -9,6 +9,8 @@ import pytest
 from app.extensions import db as _db
 from app.services import live
 
+# The watcher reads the counter from its own thread and connection: every test here commits.
+pytestmark = pytest.mark.usefixtures("real_db")
 
 @pytest.fixture
 def watchers(app, db):

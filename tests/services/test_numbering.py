@@ -180,7 +180,7 @@ def _race(crowd, clerk_id: int, pl_id: int, unit_ids: list[int], when: datetime)
 
 
 @pytest.mark.parametrize("already", [0, 7], ids=["first-of-the-month", "mid-month"])
-def test_twenty_slips_opened_at_the_same_instant_get_twenty_consecutive_numbers(
+def test_twenty_slips_opened_at_the_same_instant_get_twenty_consecutive_numbers(real_db,
         app, db, crowd_app, already):
     clerk = factories.user("clerk")
     pl = factories.price_list(clerk)

@@ -481,7 +481,7 @@ def test_a_screen_showing_an_old_version_is_told_and_changes_nothing(team):
     assert count(SlipEvent, SlipEvent.slip_id == slip.id) == events
 
 
-def test_two_supervisors_dispatching_at_the_same_moment_one_wins(app, team):
+def test_two_supervisors_dispatching_at_the_same_moment_one_wins(real_db, app, team):
     """Two requests, each with its own app context and session, both read version 1 and both
     dispatch at the same instant (to different workers): one is applied, the other is told."""
     slip = team.open()
@@ -680,7 +680,7 @@ def _history(team: Team, n: int) -> None:
         for i in ids])
 
 
-def test_the_board_costs_the_same_few_queries_with_a_thousand_slips_of_history(team):
+def test_the_board_costs_the_same_few_queries_with_a_thousand_slips_of_history(real_db, team):
     for state in (State.REGISTERED, State.DISPATCHED, State.ON_SITE, State.COMPLETED):
         team.walk(team.open(), state)
     _db.session.commit()

@@ -565,7 +565,7 @@ def race(app, monkeypatch, clients_and_data, number: str, path: str = "dispatch"
     return results
 
 
-def test_two_supervisors_dispatching_the_same_slip_at_once_one_wins(app, db, login_as,
+def test_two_supervisors_dispatching_the_same_slip_at_once_one_wins(real_db, app, db, login_as,
                                                                        monkeypatch):
     first, second = login_as("supervisor"), login_as("supervisor")
     scene = build_scene(db, first.user)
@@ -595,7 +595,7 @@ def test_two_supervisors_dispatching_the_same_slip_at_once_one_wins(app, db, log
     assert f"{slip.worker.full_name}" in card(loser, slip.number)
 
 
-def test_many_rounds_of_racing_dispatches_never_double_up(app, db, login_as, monkeypatch):
+def test_many_rounds_of_racing_dispatches_never_double_up(real_db, app, db, login_as, monkeypatch):
     """Ten slips, each dispatched by two supervisors at the same moment."""
     first, second = login_as("supervisor"), login_as("supervisor")
     worker_a, worker_b = factories.user("worker"), factories.user("worker")
@@ -646,7 +646,7 @@ def add_history(db, n: int) -> None:
     db.session.commit()
 
 
-def test_the_board_costs_a_fixed_few_queries_however_long_the_history(app, db, supervisor,
+def test_the_board_costs_a_fixed_few_queries_however_long_the_history(real_db, app, db, supervisor,
                                                                          scene):
     from tests.web.test_property_views import counting_queries
     supervisor.get("/supervise/", headers=HX)  # warm up
@@ -665,7 +665,7 @@ def test_the_board_costs_a_fixed_few_queries_however_long_the_history(app, db, s
     assert fresh <= 12, fresh
 
 
-def test_an_unchanged_board_is_not_drawn_again_and_a_change_draws_it(app, db, supervisor,
+def test_an_unchanged_board_is_not_drawn_again_and_a_change_draws_it(real_db, app, db, supervisor,
                                                                        scene):
     from tests.web.test_property_views import counting_queries
     supervisor.get("/supervise/")  # shows (and so spends) the message of signing in

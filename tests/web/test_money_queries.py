@@ -107,7 +107,7 @@ def cashier(login_as):
     return login_as("cashier")
 
 
-def test_the_till_and_a_units_account_cost_the_same_with_3_or_30_rows(app, db, cashier):
+def test_the_till_and_a_units_account_cost_the_same_with_3_or_30_rows(real_db, app, db, cashier):
     office = Office(db)
     small = busy_office(office, cashier.user, 3, "7")
     counts_small = (count(app, cashier, "/cashier/"), count(app, cashier, "/cashier/", HX),

@@ -149,7 +149,7 @@ def test_a_creating_form_sent_twice_makes_one_record_and_the_same_answer(app, wo
 
 
 @pytest.mark.parametrize("endpoint", sorted(CREATING))
-def test_a_creating_form_sent_twenty_times_at_once_makes_one_record(app, world, endpoint):
+def test_a_creating_form_sent_twenty_times_at_once_makes_one_record(real_db, app, world, endpoint):
     model, client, url, data = _sender(app, world, endpoint)
     cookie = client.get_cookie("session").value
     before = count(model)
@@ -178,7 +178,7 @@ def test_a_creating_form_without_a_key_is_refused_as_out_of_date(app, world):
     assert count(ReceptionEntry) == before
 
 
-def test_month_end_started_from_twenty_screens_at_once_is_one_run(app, world):
+def test_month_end_started_from_twenty_screens_at_once_is_one_run(real_db, app, world):
     everyone = factories.user(*[r.value for r in Role], username="monthender")
     _db.session.commit()
     cookie = _client(app, everyone.username).get_cookie("session").value

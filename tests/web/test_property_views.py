@@ -144,7 +144,7 @@ def counting_queries(app):
         event.remove(engine, "before_cursor_execute", before)
 
 
-def test_the_finder_on_demo_data_uses_few_queries_whatever_is_typed(app, db, login_as):
+def test_the_finder_on_demo_data_uses_few_queries_whatever_is_typed(real_db, app, db, login_as):
     """Fast as the clerk types: a small, constant number of SQL statements per request."""
     from app import demo
     demo.seed()

@@ -38,7 +38,7 @@ def post_login(client, username: str, password: str, address: str = "127.0.0.1")
                        environ_base={"REMOTE_ADDR": address})
 
 
-def test_forty_wrong_passwords_at_once_lock_the_account(app, db, crowd_app):
+def test_forty_wrong_passwords_at_once_lock_the_account(real_db, app, db, crowd_app):
     alice = factories.user("clerk", username="alice")
     db.session.commit()
     clients = [crowd_app.test_client() for _ in range(BURST)]
@@ -108,7 +108,7 @@ def test_many_wrong_passwords_from_one_address_slow_that_address_only(app, db, f
     assert post_login(app.test_client(), "bob", factories.PASSWORD, "10.9.9.9").status_code == 302
 
 
-def test_the_address_count_holds_under_a_burst(app, db, crowd_app):
+def test_the_address_count_holds_under_a_burst(real_db, app, db, crowd_app):
     clients = [crowd_app.test_client() for _ in range(BURST)]
     for c in clients:
         c.csrf_token()
