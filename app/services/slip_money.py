@@ -87,6 +87,15 @@ def may_go_out(slip: Slip) -> bool:
     return not slip.errand or settlement.may_go_out(slip, prepaid_fen(slip))
 
 
+def standing_entry(slip: Slip) -> AccountEntry | None:
+    """The slip's account entry that stands (written, not reversed), if any."""
+    reversal = aliased(AccountEntry)
+    return db.session.scalar(
+        select(AccountEntry).where(AccountEntry.slip_id == slip.id,
+                                   AccountEntry.reverses_id.is_(None),
+                                   ~exists().where(reversal.reverses_id == AccountEntry.id)))
+
+
 def post_to_account(slip: Slip, user: User) -> AccountEntry | None:
     """The resident signed: an owner on account gets an entry waiting for the review."""
     if not settlement.posts_to_account(slip):

@@ -490,7 +490,19 @@ def dispute(slip: Slip, user: User, note: str, **kw) -> Slip:
 
 
 def resolve(slip: Slip, user: User, note: str, **kw) -> Slip:
-    return act(slip, Action.RESOLVE, user, note=note, **kw)
+    """The supervisor settled the dispute and the fee stands: the slip is completed and its
+    money goes where it is collected. A job disputed before the resident signed gets its
+    completion time now and, on an owner's monthly account, the entry the signature would
+    have written (confirmed by this resolution), so the supervisor's review holds it."""
+    def effect(s: Slip) -> dict:
+        if s.completed_at is None:
+            s.completed_at = clock.now()
+        return {}
+    before = slip.version
+    act(slip, Action.RESOLVE, user, note=note, effect=effect, **kw)
+    if slip.version != before and slip_money.standing_entry(slip) is None:
+        slip_money.post_to_account(slip, user)
+    return slip
 
 
 # ---- reading -----------------------------------------------------------------------------

@@ -1264,3 +1264,42 @@ def test_two_draws_on_one_deposit_at_once_never_overdraw_it(real_db, app, db, ti
     assert any(o.startswith("refused: ") and "¥20.00 short" in o for o in outcome), outcome
     db.session.expire_all()
     assert billing.deposit_balance(db.session.get(Unit, unit.id)) == 1000
+
+
+# ---- a dispute resolved: the fee stands and is collected ---------------------------------------
+
+def _collected_where(slip) -> set[str]:
+    """Where the office will collect this slip's money: the till, the account review, both
+    or neither (an empty set with money owed is money lost)."""
+    places = set()
+    if slip in [r.slip for r in billing.queue()]:
+        places.add("till")
+    if any(e.slip_id == slip.id for e in billing.entries_to_review()):
+        places.add("review")
+    return places
+
+
+@pytest.mark.parametrize("disputed_at", [State.IN_PROGRESS, State.COMPLETED,
+                                         State.HANDED_BACK])
+@pytest.mark.parametrize("kind, place", [("owner", "review"), (None, "till")])
+def test_a_resolved_dispute_keeps_its_fee_where_the_office_collects_it(till, disputed_at,
+                                                                         kind, place):
+    slip = till.go(till.open(kind=kind))
+    if disputed_at != State.IN_PROGRESS:
+        till.sign(slip)
+    if disputed_at == State.HANDED_BACK:
+        till.hand_back(slip)
+    svc.dispute(slip, till.clerk, "住户说还是漏水")
+    assert _collected_where(slip) <= {place}  # nothing is reviewed or paid while disputed
+    svc.resolve(slip, till.sup, "复查无问题，按原价收费")
+    assert slip.state == State.COMPLETED and slip.completed_at is not None
+    assert billing.owed_fen(slip) == slip.total_fen > 0
+    assert _collected_where(slip) == {place}
+    if place == "review":  # one entry, for the fee, whether the resident had signed or not
+        entries = [e for e in billing.entries_to_review() if e.slip_id == slip.id]
+        assert [e.amount_fen for e in entries] == [slip.total_fen]
+        billing.review_entry(entries[0], till.sup)
+        assert slip.state == State.ON_ACCOUNT
+    else:
+        till.pay(slip)
+        assert slip.state == State.SETTLED

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from app.domain import settlement
 from app.domain.errors import DomainError
@@ -14,7 +13,6 @@ from app.domain.settlement import TILL_STEP_LABELS, TillStep
 from app.domain.slip_states import UNSETTLED
 from app.extensions import db
 from app.models.billing import (
-    AccountEntry,
     Method,
     Payment,
     PaymentKind,
@@ -23,6 +21,7 @@ from app.models.billing import (
 from app.models.property import Unit
 from app.models.slips import Slip
 from app.models.users import User
+from app.services import slip_money
 from app.services.billing.deposits import (
     _lock_deposit,
     deposit_available,
@@ -40,14 +39,6 @@ from app.services.billing.settling import (
 )
 
 # ---- settling a slip at the cashier -------------------------------------------------------
-
-def _standing_entry(slip: Slip) -> AccountEntry | None:
-    """The slip's account entry that is not reversed, if any."""
-    rows = db.session.scalars(select(AccountEntry).where(
-        AccountEntry.slip_id == slip.id, AccountEntry.reverses_id.is_(None))
-        .options(selectinload(AccountEntry.reversed_by))).all()
-    return next((e for e in rows if not e.reversed), None)
-
 
 def take_payment(slip: Slip, cashier: User, method: str | Method, amount_fen: int | None, *,
                  payer_name: str = "", note: str = "", expected_version: int | None = None,
@@ -67,7 +58,7 @@ def take_payment(slip: Slip, cashier: User, method: str | Method, amount_fen: in
                              expected_version=expected_version, request_key=request_key)
     m = _method(method, deposit=True)
     _can_settle(slip)
-    if _standing_entry(slip) is not None:
+    if slip_money.standing_entry(slip) is not None:
         raise DomainError(_l("Slip %(number)s is on the owner's monthly account; it is paid "
                              "with the month's statement.", number=slip.number))
     owed = owed_fen(slip)
