@@ -244,7 +244,7 @@ def one_of_everything(app) -> dict:
         "number": approved.number, "item_id": draft.items[0].id,
         "building_id": home.building_id, "category_id": draft.items[0].category_id,
         "entry_id": entry.id, "slip_number": job.number, "slip_id": job.id,
-        "version": job.version, "photo_id": photo.id, "action": "cancel",
+        "version": job.version, "photo_id": photo.id, "action": "dispute",
         "worker_id": worker.id, "approved_item_id": approved.items[0].id,
     }
 

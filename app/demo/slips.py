@@ -30,7 +30,7 @@ from app.domain.slip_states import State
 from app.extensions import db
 from app.models import PriceItem, PriceList, ReceptionEntry, Slip, Unit, User
 from app.models.billing import Payment, PayRoute, Statement
-from app.services import billing, clock, reception
+from app.services import billing, clock, reception, refusals
 from app.services import slips as svc
 
 HISTORY_DAYS = 90  # or a few more at a month's end: see history_days
@@ -440,6 +440,7 @@ class DemoOffice(Replay):
             State.NOBODY_HOME: ["accept", "nobody_home"],
             State.ON_SITE: ["accept", "check_in"],
             State.AWAITING_PRICE: ["accept", "check_in", "ask"],
+            State.REFUSED: ["accept", "check_in", "refuse"],
             State.IN_PROGRESS: ["accept", "check_in", "agree"],
             State.COMPLETED: ["accept", "check_in", "agree", "complete"],
             State.HANDED_BACK: ["accept", "check_in", "agree", "complete", "hand_back"],
@@ -463,6 +464,9 @@ class DemoOffice(Replay):
                 line = next(ln for ln in slip.lines if ln.spec.is_range)
                 self.step(t, worker, svc.confirm_fee, slip, w,
                           {line.id: line.list_max_fen + 3000})
+            elif name == "refuse":
+                self.step(t, worker, refusals.refuse, slip, w,
+                          "住户嫌贵，不修了；说自己买配件找人换")
             elif name == "complete":
                 self.step(t, worker, svc.complete, slip, w, svc.Acceptance(
                     name=slip.contact_name or "业主", signature_file=self.sign(slip),
@@ -555,6 +559,10 @@ class DemoOffice(Replay):
         self.enquiry(at(0.62))
         slip, _ = self.call(at(0.7), "repair", window=tomorrow)
         self.play(slip, State.DISPATCHED, at(0.75), "worker2")
+        # Refused at the door: the resident found the price too high. It waits on the
+        # supervisor's board (close it, charge the call-out, or have it quoted again).
+        slip, _ = self.call(at(0.72), "repair", window=slot(at(0.74)), item="换锁")
+        self.play(slip, State.REFUSED, at(0.79), "worker4")
         # In the tray: one for tomorrow, one priced by workload (the supervisor approves its
         # price on the board), an errand to prepay before anyone goes, and a burst pipe just
         # called in.

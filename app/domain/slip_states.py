@@ -28,7 +28,10 @@ class State(StrEnum):
     COMPLETED = "completed"          # 已完工: the resident signed acceptance
     HANDED_BACK = "handed_back"      # 已返单: the slip is back at the desk
     NOBODY_HOME = "nobody_home"      # 无人在家: waits for a new time with the resident
-    CANCELLED = "cancelled"          # 已取消 (with a reason; only before work starts)
+    REFUSED = "refused"              # 住户拒绝: the resident said no at the door; waits for
+                                     # the supervisor (close, with or without a call-out fee,
+                                     # or re-quote)
+    CANCELLED = "cancelled"          # 已取消 (with a reason; only before anyone is at the door)
     DISPUTED = "disputed"            # 有争议: the supervisor takes it up
     SETTLED = "settled"              # 已收款: paid or drawn from the deposit; slip not back yet
     ON_ACCOUNT = "on_account"        # 已记账: on the owner's monthly account; slip not back yet
@@ -51,6 +54,10 @@ class Action(StrEnum):
     COMPLETE = "complete"
     HAND_BACK = "hand_back"
     CANCEL = "cancel"
+    REFUSE = "refuse"                  # the worker: the resident refused at the door
+    REQUOTE = "requote"                # the supervisor: another price, agreed at the door
+    CLOSE_REFUSED = "close_refused"    # the supervisor: refused, nothing charged
+    CHARGE_CALL_OUT = "charge_call_out"  # the supervisor: refused, a call-out fee charged
     DISPUTE = "dispute"
     RESOLVE = "resolve"
     SETTLE = "settle"                  # the cashier took the money (or drew it from a deposit)
@@ -76,10 +83,14 @@ TRANSITIONS: dict[State, dict[Action, State]] = {
     S.NOBODY_HOME: {A.DISPATCH: S.DISPATCHED, A.RESCHEDULE: S.REGISTERED,
                     A.APPROVE_QUOTE: S.NOBODY_HOME, A.CANCEL: S.CANCELLED,
                     A.PREPAY: S.NOBODY_HOME, A.VOID: S.NOBODY_HOME},
+    # At the door nobody cancels: a resident who says no is recorded as refused, and the
+    # supervisor decides (the SOP's 严禁私下结算: no job ends quietly between worker and resident).
     S.ON_SITE: {A.CONFIRM_FEE: S.IN_PROGRESS, A.REQUEST_PRICE: S.AWAITING_PRICE,
-                A.CANCEL: S.CANCELLED},
+                A.REFUSE: S.REFUSED},
     S.AWAITING_PRICE: {A.APPROVE_PRICE: S.IN_PROGRESS, A.REJECT_PRICE: S.ON_SITE,
-                       A.CANCEL: S.CANCELLED},
+                       A.REFUSE: S.REFUSED},
+    S.REFUSED: {A.REQUOTE: S.ON_SITE, A.CLOSE_REFUSED: S.CANCELLED,
+                A.CHARGE_CALL_OUT: S.COMPLETED},
     S.IN_PROGRESS: {A.COMPLETE: S.COMPLETED, A.DISPUTE: S.DISPUTED},
     S.COMPLETED: {A.HAND_BACK: S.HANDED_BACK, A.SETTLE: S.SETTLED,
                   A.POST_TO_ACCOUNT: S.ON_ACCOUNT, A.DISPUTE: S.DISPUTED},
@@ -102,11 +113,12 @@ _TILL = frozenset({Role.CASHIER})
 ACTION_ROLES: dict[Action, frozenset[Role]] = {
     A.DISPATCH: _BOARD, A.REASSIGN: _BOARD, A.UNASSIGN: _BOARD,
     A.APPROVE_QUOTE: _BOARD, A.APPROVE_PRICE: _BOARD, A.REJECT_PRICE: _BOARD,
-    A.RESOLVE: _BOARD,
+    A.RESOLVE: _BOARD, A.REQUOTE: _BOARD, A.CLOSE_REFUSED: _BOARD, A.CHARGE_CALL_OUT: _BOARD,
     A.ACCEPT: _FIELD, A.CHECK_IN: _FIELD, A.NOBODY_HOME: _FIELD, A.CONFIRM_FEE: _FIELD,
-    A.REQUEST_PRICE: _FIELD, A.COMPLETE: _FIELD,
+    A.REQUEST_PRICE: _FIELD, A.COMPLETE: _FIELD, A.REFUSE: _FIELD,
     A.RESCHEDULE: _DESK, A.HAND_BACK: _DESK,
-    A.CANCEL: frozenset({Role.CLERK, Role.SUPERVISOR, Role.WORKER}),
+    # Cancelling belongs to the office (the resident calls the desk), never to the worker.
+    A.CANCEL: _DESK,
     A.DISPUTE: frozenset({Role.CLERK, Role.SUPERVISOR, Role.WORKER}),
     # Only the cashier records money; the supervisor reviews the owners' account entries.
     A.SETTLE: _TILL, A.POST_TO_ACCOUNT: _BOARD, A.PREPAY: _TILL, A.VOID: _TILL,
@@ -117,9 +129,8 @@ ACTION_ROLES: dict[Action, frozenset[Role]] = {
 # Taken by a worker only on a slip assigned to them.
 ASSIGNEE_ONLY = frozenset({Role.WORKER})
 
-# Work has not started in these states: the only ones a slip may be cancelled from.
-BEFORE_WORK = frozenset({S.REGISTERED, S.DISPATCHED, S.ACCEPTED, S.NOBODY_HOME, S.ON_SITE,
-                         S.AWAITING_PRICE})
+# Nobody is at the door yet: the only states a slip may be cancelled from.
+CANCELLABLE = frozenset(s for s, moves in TRANSITIONS.items() if A.CANCEL in moves)
 # The worker has not reached the door yet: the SLA clock runs on response in these.
 WAITING_RESPONSE = frozenset({S.REGISTERED, S.DISPATCHED, S.ACCEPTED})
 # On someone's hands today: the board's lanes and the worker's list.
@@ -131,7 +142,8 @@ SETTLED_STATES = frozenset({S.SETTLED, S.ON_ACCOUNT, S.CLOSED})
 # The paper slip is still out with the worker.
 PAPER_OUT = frozenset({S.COMPLETED, S.SETTLED, S.ON_ACCOUNT})
 # Actions that need a note (a reason) to be legal.
-NEEDS_NOTE = frozenset({A.CANCEL, A.DISPUTE, A.REJECT_PRICE, A.RESOLVE, A.REVERSE, A.VOID})
+NEEDS_NOTE = frozenset({A.CANCEL, A.DISPUTE, A.REJECT_PRICE, A.RESOLVE, A.REVERSE, A.VOID,
+                        A.REFUSE, A.REQUOTE, A.CLOSE_REFUSED, A.CHARGE_CALL_OUT})
 # Taken only through the money services (a payment, an entry review), never a bare button.
 MONEY_ACTIONS = frozenset({A.SETTLE, A.POST_TO_ACCOUNT, A.CLOSE, A.REVERSE, A.PREPAY, A.VOID})
 
@@ -139,7 +151,8 @@ MONEY_ACTIONS = frozenset({A.SETTLE, A.POST_TO_ACCOUNT, A.CLOSE, A.REVERSE, A.PR
 # worker's phone offers the rest (money actions are on the money screens only).
 BOARD_ACTIONS = frozenset({A.DISPATCH, A.REASSIGN, A.UNASSIGN, A.APPROVE_QUOTE,
                            A.APPROVE_PRICE, A.REJECT_PRICE})
-PAGE_ACTIONS = (A.RESCHEDULE, A.HAND_BACK, A.RESOLVE, A.DISPUTE, A.CANCEL)
+PAGE_ACTIONS = (A.RESCHEDULE, A.HAND_BACK, A.RESOLVE, A.CHARGE_CALL_OUT, A.CLOSE_REFUSED,
+                A.REQUOTE, A.DISPUTE, A.CANCEL)
 
 
 @dataclass(frozen=True)
@@ -181,7 +194,8 @@ STATE_LABELS = {
     S.ACCEPTED: _l("Accepted"), S.ON_SITE: _l("On site"),
     S.AWAITING_PRICE: _l("Price awaiting approval"), S.IN_PROGRESS: _l("In progress"),
     S.COMPLETED: _l("Completed"), S.HANDED_BACK: _l("Handed back"),
-    S.NOBODY_HOME: _l("Nobody home"), S.CANCELLED: _l("Cancelled"),
+    S.NOBODY_HOME: _l("Nobody home"), S.REFUSED: _l("Refused at the door"),
+    S.CANCELLED: _l("Cancelled"),
     S.DISPUTED: _l("Disputed"), S.SETTLED: _l("Paid"), S.ON_ACCOUNT: _l("On monthly account"),
     S.CLOSED: _l("Closed"),
 }
@@ -193,7 +207,10 @@ ACTION_LABELS = {
     A.CONFIRM_FEE: _l("Resident agrees the fee"), A.REQUEST_PRICE: _l("Ask supervisor"),
     A.APPROVE_PRICE: _l("Approve price"), A.REJECT_PRICE: _l("Refuse price"),
     A.COMPLETE: _l("Complete"), A.HAND_BACK: _l("Slip handed back"),
-    A.CANCEL: _l("Cancel slip"), A.DISPUTE: _l("Mark disputed"), A.RESOLVE: _l("Resolve"),
+    A.CANCEL: _l("Cancel slip"), A.REFUSE: _l("Resident refused"),
+    A.REQUOTE: _l("Quote again at the door"), A.CLOSE_REFUSED: _l("Close without charge"),
+    A.CHARGE_CALL_OUT: _l("Charge a call-out fee"),
+    A.DISPUTE: _l("Mark disputed"), A.RESOLVE: _l("Resolve"),
     A.SETTLE: _l("Payment received"), A.POST_TO_ACCOUNT: _l("Posted to monthly account"),
     A.CLOSE: _l("Closed"), A.REVERSE: _l("Payment reversed"),
     A.PREPAY: _l("Errand prepaid"), A.VOID: _l("Receipt voided"),

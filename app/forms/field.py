@@ -44,7 +44,7 @@ class CheckInForm(ActionForm):
 
 
 class ReasonForm(ActionForm):
-    """Cancel or dispute: the reason is required."""
+    """A refusal at the door or a dispute: the reason is required."""
 
     note = TextAreaField(_l("Reason"), validators=[
         DataRequired(_l("Give a reason.")), Length(max=300, message=_l("At most 300 characters."))],

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, TextAreaField, TimeField
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms import DateField, SelectField, TextAreaField, TimeField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from app.forms.fields import VersionedForm, version_field
+from app.forms.fields import VersionedForm, YuanField, version_field
 
 STALE_PAGE = _l("This page is out of date. Look at the slip again.")
 
@@ -48,6 +48,35 @@ class ResolveForm(SlipPageForm):
     note = _note(_l("How it was resolved"))
 
 
+class RequoteForm(SlipPageForm):
+    note = _note(_l("What was agreed with the resident"))
+
+
+class CloseRefusedForm(SlipPageForm):
+    note = _note(_l("Why nothing is charged"))
+
+
+class CallOutForm(SlipPageForm):
+    """A refused job closed with a call-out fee: an item of the list in force, its price."""
+
+    item_id = SelectField(_l("Call-out fee"), coerce=int, validate_choice=True,
+                          validators=[InputRequired(_l("Choose the call-out fee."))])
+    price = YuanField(_l("Price (yuan)"), validators=[Optional()],
+                      description=_l("Empty: the list price."))
+    note = _note(_l("Why a fee is charged"))
+
+    def __init__(self, *args, items: list[tuple[int, str]] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.item_id.choices = [(0, _l("Choose…")), *items]
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if ok and not self.item_id.data:
+            self.item_id.errors = [_l("Choose the call-out fee.")]
+            return False
+        return ok
+
+
 class RescheduleForm(SlipPageForm):
     """The new time agreed with the resident after nobody was home: a day and two times."""
 
@@ -69,5 +98,6 @@ class RescheduleForm(SlipPageForm):
 
 FORMS: dict[str, type[SlipPageForm]] = {
     "cancel": CancelForm, "hand_back": HandBackForm, "reschedule": RescheduleForm,
-    "dispute": DisputeForm, "resolve": ResolveForm,
+    "dispute": DisputeForm, "resolve": ResolveForm, "requote": RequoteForm,
+    "close_refused": CloseRefusedForm, "charge_call_out": CallOutForm,
 }

@@ -74,6 +74,8 @@ class Slip(db.Model):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     handed_back_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancel_reason: Mapped[str] = mapped_column(String(300), default="")
+    # Why the resident said no at the door (住户拒绝), as the worker recorded it.
+    refusal_reason: Mapped[str] = mapped_column(String(300), default="")
     # Who pays (PayRoute): follows the resident's kind when opened; the
     # resident may choose otherwise when signing at completion.
     pay_route: Mapped[str] = mapped_column(String(12), default="pay_now",

@@ -579,7 +579,8 @@ class Board:
     now: datetime
 
 
-BOARD_LANES = (State.REGISTERED, State.NOBODY_HOME, State.AWAITING_PRICE, State.DISPATCHED,
+BOARD_LANES = (State.REGISTERED, State.NOBODY_HOME, State.AWAITING_PRICE, State.REFUSED,
+               State.DISPATCHED,
                State.ACCEPTED, State.ON_SITE, State.IN_PROGRESS, State.DISPUTED,
                State.COMPLETED)
 
@@ -621,7 +622,7 @@ def active_workers() -> list[User]:
 
 
 WORKER_ACTIVE = (State.DISPATCHED, State.ACCEPTED, State.ON_SITE, State.AWAITING_PRICE,
-                 State.IN_PROGRESS)
+                 State.REFUSED, State.IN_PROGRESS)
 
 
 def worker_jobs(worker: User, day: date | None = None) -> tuple[list[Slip], list[Slip]]:
@@ -641,11 +642,13 @@ def worker_jobs(worker: User, day: date | None = None) -> tuple[list[Slip], list
     mine = Slip.worker_id == worker.id
     finished_today = select(Slip.id).where(Slip.completed_at >= start, Slip.completed_at < end)
     not_handed_back = select(Slip.id).where(mine, Slip.state.in_([s.value for s in PAPER_OUT]))
-    nobody_home_today = select(Slip.id).where(mine, Slip.state == State.NOBODY_HOME.value,
-                                              Slip.updated_at >= start)
+    # Nobody home, or cancelled by the office, today: the worker sees why the job went.
+    went_today = select(Slip.id).where(
+        mine, Slip.state.in_([State.NOBODY_HOME.value, State.CANCELLED.value]),
+        Slip.updated_at >= start)
     done = db.session.scalars(
         select(Slip).where(mine, Slip.id.in_(union(finished_today, not_handed_back,
-                                                   nobody_home_today)))
+                                                   went_today)))
         .order_by(Slip.updated_at.desc()).limit(20)).unique().all()
     return list(active), list(done)
 

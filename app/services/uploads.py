@@ -35,7 +35,7 @@ PHOTO_MAX_SIDE = 1600            # pixels, the longer side once stored
 # what is kept, so a phone's 48 MP photo fits; a 59 MP PNG of 190 KB does not.
 PHOTO_MAX_PIXELS = 24_000_000
 PHOTO_MAX_PER_SLIP = 12          # before, after and damage photos of one job
-PHOTO_STATES = frozenset({State.ON_SITE, State.AWAITING_PRICE, State.IN_PROGRESS,
+PHOTO_STATES = frozenset({State.ON_SITE, State.AWAITING_PRICE, State.REFUSED, State.IN_PROGRESS,
                           State.COMPLETED})
 
 SIGNATURE_MAX_BYTES = 512 * 1024

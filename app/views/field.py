@@ -34,7 +34,7 @@ from app.forms.field import (
 )
 from app.models.billing import ROUTE_LABELS, PayRoute
 from app.models.slips import Slip, SlipPhoto
-from app.services import billing, catalogue, clock, slips, uploads
+from app.services import billing, catalogue, clock, refusals, slips, uploads
 from app.web.filters import local_time, money
 from app.web.forms import form_status, save_form, save_once
 from app.web.guards import require
@@ -46,7 +46,7 @@ bp = Blueprint("field", __name__, url_prefix="/field")
 # REQUEST_PRICE is not a button of its own: a fee outside the list asks the supervisor.
 FORMS = {
     Action.ACCEPT: ActionForm, Action.CHECK_IN: CheckInForm, Action.NOBODY_HOME: ActionForm,
-    Action.CONFIRM_FEE: None, Action.COMPLETE: CompleteForm, Action.CANCEL: ReasonForm,
+    Action.CONFIRM_FEE: None, Action.COMPLETE: CompleteForm, Action.REFUSE: ReasonForm,
     Action.DISPUTE: ReasonForm,
 }
 POSTABLE = "any(" + ", ".join(a.value for a in FORMS) + ")"
@@ -151,8 +151,10 @@ def _form(action: Action, slip: Slip, fresh: bool = False):
             form.acceptance_name.data = slip.contact_name
         return form
     form = FORMS[action](**kw)
-    if isinstance(form, ReasonForm):  # cancel and dispute share a page: ids of their own
+    if isinstance(form, ReasonForm):  # refuse and dispute share a page: ids of their own
         form.note.id = f"{action.value}-note"
+        if action == Action.REFUSE:
+            form.note.label.text = _("What the resident said")
     return form
 
 
@@ -184,7 +186,7 @@ _DO = {
     Action.CONFIRM_FEE: lambda s, f: slips.confirm_fee(s, current_user, prices_of(f, s),
                                                        **_keys(f)),
     Action.COMPLETE: _complete,
-    Action.CANCEL: lambda s, f: slips.cancel(s, current_user, f.note.data, **_keys(f)),
+    Action.REFUSE: lambda s, f: refusals.refuse(s, current_user, f.note.data, **_keys(f)),
     Action.DISPUTE: lambda s, f: slips.dispute(s, current_user, f.note.data, **_keys(f)),
 }
 
@@ -204,8 +206,9 @@ def _done_message(action: Action, slip: Slip) -> str:
         return _("Fee agreed: %(total)s. Work can start.", total=money(slip.total_fen))
     if action == Action.COMPLETE:
         return _("Job completed. Hand the slip back at the desk (返单).")
-    if action == Action.CANCEL:
-        return _("Slip %(number)s cancelled.", number=slip.number)
+    if action == Action.REFUSE:
+        return _("Refusal recorded: the supervisor decides what happens to slip %(number)s. "
+                 "Take no money.", number=slip.number)
     return _("Slip %(number)s marked disputed: the supervisor takes it up.", number=slip.number)
 
 

@@ -21,6 +21,7 @@ from flask_login import current_user
 
 from app.domain.errors import Conflict
 from app.domain.permissions import Perm, allowed
+from app.domain.pricing import price_label
 from app.domain.slip_states import BOARD_ACTIONS, PAGE_ACTIONS, Action, State
 from app.extensions import db, htmx
 from app.forms.slip_page import FORMS, RescheduleForm, SlipPageForm
@@ -30,9 +31,10 @@ from app.models.billing import (
     ROUTE_LABELS,
 )
 from app.models.slips import Slip, SlipPhoto
-from app.services import billing, clock, live, slips, uploads
+from app.services import billing, clock, live, refusals, slips, uploads
 from app.services.pdf import render_document_html, render_pdf
 from app.services.slip_documents import card_context, slip_context
+from app.web.filters import localized
 from app.web.forms import save_form
 from app.web.guards import require
 from app.web.render import page_or_partial
@@ -66,8 +68,7 @@ def _page(slip: Slip, failed: tuple[Action, SlipPageForm] | None = None, status:
     """The page (or its live region). After a refused action the page is a snapshot with the
     message, and the refused form is redrawn on the slip's current version."""
     actions = slips.actions_for(slip, current_user)
-    forms = {a: FORMS[a](formdata=None, prefix=a.value, version=slip.version,
-                         **({"today": clock.local_today()} if a == Action.RESCHEDULE else {}))
+    forms = {a: FORMS[a](formdata=None, prefix=a.value, version=slip.version, **_extra(a))
              for a in PAGE_ACTIONS if a in actions}
     if failed is not None:
         action, form = failed
@@ -114,6 +115,17 @@ def page(number: str):
     return _page(slip, stamp=stamp)
 
 
+def _extra(action: Action) -> dict:
+    """What a form needs besides the slip: today (a new time), the call-out fees to choose."""
+    if action == Action.RESCHEDULE:
+        return {"today": clock.local_today()}
+    if action == Action.CHARGE_CALL_OUT:
+        return {"items": [
+            (it.id, f"{it.code} {localized(it)} · {price_label(it.price, symbol='¥')}")
+            for it in refusals.call_out_items()]}
+    return {}
+
+
 def _window(form: RescheduleForm) -> tuple[datetime, datetime]:
     zone = clock.zone()
     return (datetime.combine(form.day.data, form.window_start.data, zone),
@@ -130,6 +142,12 @@ _DO = {
                                                   expected_version=v),
     Action.RESCHEDULE: lambda s, f, v: slips.reschedule(s, current_user, *_window(f),
                                                         expected_version=v),
+    Action.REQUOTE: lambda s, f, v: refusals.requote(s, current_user, f.note.data,
+                                                     expected_version=v),
+    Action.CLOSE_REFUSED: lambda s, f, v: refusals.close_refused(s, current_user, f.note.data,
+                                                                 expected_version=v),
+    Action.CHARGE_CALL_OUT: lambda s, f, v: refusals.charge_call_out(
+        s, current_user, f.item_id.data, f.price.data, f.note.data, expected_version=v),
 }
 
 
@@ -142,6 +160,11 @@ def _done_message(action: Action, number: str) -> str:
         Action.RESOLVE: _("Dispute on slip %(number)s resolved.", number=number),
         Action.RESCHEDULE: _("New time agreed: slip %(number)s waits for dispatch again.",
                              number=number),
+        Action.REQUOTE: _("Slip %(number)s goes back to the door: the worker agrees the fee "
+                          "again.", number=number),
+        Action.CLOSE_REFUSED: _("Slip %(number)s closed without charge.", number=number),
+        Action.CHARGE_CALL_OUT: _("Call-out fee charged on slip %(number)s: it waits for the "
+                                  "money like any finished job.", number=number),
     }[action]
 
 
@@ -155,8 +178,7 @@ def act(number: str, action: str):
     """
     slip = _slip_or_404(number)
     action = Action(action)
-    extra = {"today": clock.local_today()} if action == Action.RESCHEDULE else {}
-    form = FORMS[action](prefix=action.value, **extra)
+    form = FORMS[action](prefix=action.value, **_extra(action))
     conflict = []
 
     def run():

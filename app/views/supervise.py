@@ -61,6 +61,7 @@ def _board(status: int = 200, *, failed: tuple[str, SlipActionForm] | None = Non
         "urgent": sum(1 for s in on_board if s.urgent and s.state in WAITING_RESPONSE),
         "overdue": sum(1 for c in clocks.values() if c.overdue),
         "approvals": sum(1 for s in on_board if s.needs_approval),
+        "refused": len(board.lanes[State.REFUSED]),
     }
     if can(Perm.ACCOUNT_REVIEW):
         summary["entries"] = len(_pending_entries())

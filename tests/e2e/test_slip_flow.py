@@ -27,8 +27,8 @@ pytestmark = pytest.mark.e2e
 
 LIVE_MS = 2_000  # the promise: a change shows on every open screen within 2 s
 PDF_MS = 30_000  # a first PDF in the process imports WeasyPrint; a busy test machine is slower
-# The worker's forward steps on a job (cancel and dispute stay under "Other actions").
-STEPS = "form.action-form:not([action$='/cancel']):not([action$='/dispute'])"
+# The worker's forward steps on a job ("resident refused" and dispute stay under "Other actions").
+STEPS = "form.action-form:not([action$='/refuse']):not([action$='/dispute'])"
 NUMBER = re.compile(r"/slips/(YC\d{6}-\d{4,})$")
 # A card's dispatch refused on the board answers 422, which Chromium logs as a failed load.
 REFUSED_ON_BOARD = r"Failed to load resource: the server responded with a status of 422"
@@ -354,7 +354,7 @@ def test_b_nobody_home_offers_the_card_and_the_slip_goes_back_to_the_tray(
     _job_state(job, "nobody_home")
     card_link = job.locator(f"#job .banner.away a[href$='/slips/{number}/card.pdf']")
     expect(card_link).to_be_visible()
-    expect(job.locator(f"#job .job-actions {STEPS}")).to_have_count(0)  # only cancel is left
+    expect(job.locator(f"#job .job-actions {STEPS}")).to_have_count(0)  # the desk finds a new time
     _shot(job, artifacts, "b-phone-nobody-home", full_page=True)
 
     # The reminder card prints from the phone (the worker's own session).

@@ -14,7 +14,7 @@ from app.domain.errors import Conflict, DomainError
 from app.domain.slip_states import State
 from app.extensions import db as _db
 from app.models import AuditEvent, Slip, SlipEvent, SlipLine, User
-from app.services import billing, catalogue, clock, reception
+from app.services import billing, catalogue, clock, reception, refusals
 from app.services import slips as svc
 from tests import factories
 from tests.moments import yyyymm
@@ -66,6 +66,7 @@ class Team:
             State.DISPUTED: [self.dispatch, self.accept, self.check_in, self.agree,
                              self.complete, self.dispute],
             State.CANCELLED: [self.dispatch, self.cancel],
+            State.REFUSED: [self.dispatch, self.accept, self.check_in, self.refuse],
             State.SETTLED: [self.dispatch, self.accept, self.check_in, self.agree,
                             self.complete, self.pay],
             State.ON_ACCOUNT: [self.owner, self.dispatch, self.accept, self.check_in,
@@ -87,6 +88,7 @@ class Team:
     def hand_back(self, s): svc.hand_back(s, self.clerk)
     def dispute(self, s): svc.dispute(s, self.clerk, "Resident says it leaks again")
     def cancel(self, s): svc.cancel(s, self.clerk, "Resident changed their mind")
+    def refuse(self, s): refusals.refuse(s, self.worker, "Too dear, the resident says")
     def pay(self, s): billing.take_payment(s, self.cashier, "cash", billing.owed_fen(s))
     def owner(self, s): s.resident = factories.resident(s.unit, kind="owner")
     def complete_on_account(self, s):
@@ -542,8 +544,8 @@ def test_a_resent_tap_is_applied_once(team):
 # ---- cancelling and disputes -----------------------------------------------------------------
 
 @pytest.mark.parametrize("state", [State.REGISTERED, State.DISPATCHED, State.ACCEPTED,
-                                   State.NOBODY_HOME, State.ON_SITE, State.AWAITING_PRICE])
-def test_a_slip_is_cancelled_with_a_reason_before_work_starts(team, state):
+                                   State.NOBODY_HOME])
+def test_a_slip_is_cancelled_with_a_reason_before_anyone_is_at_the_door(team, state):
     slip = team.walk(team.open(), state)
     with pytest.raises(DomainError) as err:
         svc.cancel(slip, team.clerk, "   ")
@@ -555,9 +557,10 @@ def test_a_slip_is_cancelled_with_a_reason_before_work_starts(team, state):
     assert (step.from_state, step.note) == (state, "Resident went away for a week")
 
 
-@pytest.mark.parametrize("state", [State.IN_PROGRESS, State.COMPLETED, State.HANDED_BACK,
+@pytest.mark.parametrize("state", [State.ON_SITE, State.AWAITING_PRICE, State.REFUSED,
+                                   State.IN_PROGRESS, State.COMPLETED, State.HANDED_BACK,
                                    State.DISPUTED, State.CANCELLED])
-def test_once_work_has_started_a_slip_cannot_be_cancelled(team, state):
+def test_once_the_worker_is_at_the_door_a_slip_cannot_be_cancelled(team, state):
     slip = team.walk(team.open(), state)
     with pytest.raises(Conflict) as err:
         svc.cancel(slip, team.sup, "Changed their mind")

@@ -11,7 +11,7 @@ import pytest
 from app.domain.roles import Role
 from app.domain.slip_states import (
     ACTION_LABELS,
-    BEFORE_WORK,
+    CANCELLABLE,
     STATE_LABELS,
     TRANSITIONS,
     Action,
@@ -25,12 +25,13 @@ from app.domain.slip_states import (
 C, S, W = "clerk", "supervisor", "worker"  # W: the worker the slip is assigned to, only
 K = "cashier"
 ANYONE_AT_THE_DESK_OR_DOOR = {C, S, W}
+THE_OFFICE = {C, S}  # cancelling: the resident calls the desk; the worker never cancels
 
 # (state, action) -> (the state it leads to, who may take it). Anything not listed is illegal.
 RULES: dict[tuple[str, str], tuple[str, set[str]]] = {
     ("registered", "dispatch"): ("dispatched", {S}),
     ("registered", "approve_quote"): ("registered", {S}),
-    ("registered", "cancel"): ("cancelled", ANYONE_AT_THE_DESK_OR_DOOR),
+    ("registered", "cancel"): ("cancelled", THE_OFFICE),
     # an errand is prepaid at the till before it goes out; a prepayment voided changes no state
     ("registered", "prepay"): ("registered", {K}),
     ("registered", "void"): ("registered", {K}),
@@ -41,29 +42,35 @@ RULES: dict[tuple[str, str], tuple[str, set[str]]] = {
     ("dispatched", "reassign"): ("dispatched", {S}),
     ("dispatched", "unassign"): ("registered", {S}),
     ("dispatched", "approve_quote"): ("dispatched", {S}),
-    ("dispatched", "cancel"): ("cancelled", ANYONE_AT_THE_DESK_OR_DOOR),
+    ("dispatched", "cancel"): ("cancelled", THE_OFFICE),
 
     ("accepted", "check_in"): ("on_site", {W}),
     ("accepted", "nobody_home"): ("nobody_home", {W}),
     ("accepted", "reassign"): ("dispatched", {S}),
     ("accepted", "unassign"): ("registered", {S}),
     ("accepted", "approve_quote"): ("accepted", {S}),
-    ("accepted", "cancel"): ("cancelled", ANYONE_AT_THE_DESK_OR_DOOR),
+    ("accepted", "cancel"): ("cancelled", THE_OFFICE),
 
     ("nobody_home", "dispatch"): ("dispatched", {S}),
     ("nobody_home", "reschedule"): ("registered", {C, S}),
     ("nobody_home", "approve_quote"): ("nobody_home", {S}),
-    ("nobody_home", "cancel"): ("cancelled", ANYONE_AT_THE_DESK_OR_DOOR),
+    ("nobody_home", "cancel"): ("cancelled", THE_OFFICE),
     ("nobody_home", "prepay"): ("nobody_home", {K}),
     ("nobody_home", "void"): ("nobody_home", {K}),
 
     ("on_site", "confirm_fee"): ("in_progress", {W}),
     ("on_site", "request_price"): ("awaiting_price", {W}),
-    ("on_site", "cancel"): ("cancelled", ANYONE_AT_THE_DESK_OR_DOOR),
+    # at the door nobody cancels: the worker records the refusal and the supervisor decides
+    ("on_site", "refuse"): ("refused", {W}),
 
     ("awaiting_price", "approve_price"): ("in_progress", {S}),
     ("awaiting_price", "reject_price"): ("on_site", {S}),
-    ("awaiting_price", "cancel"): ("cancelled", ANYONE_AT_THE_DESK_OR_DOOR),
+    ("awaiting_price", "refuse"): ("refused", {W}),
+
+    # refused: another price at the door, or closed (nothing charged, or a call-out fee)
+    ("refused", "requote"): ("on_site", {S}),
+    ("refused", "close_refused"): ("cancelled", {S}),
+    ("refused", "charge_call_out"): ("completed", {S}),
 
     # work has started: no cancelling any more, only finishing or disputing
     ("in_progress", "complete"): ("completed", {W}),
@@ -141,11 +148,19 @@ def test_the_table_in_the_code_has_exactly_these_moves():
     assert set(TRANSITIONS) == set(State)  # every state has its row, even an empty one
 
 
-def test_cancelling_is_possible_exactly_before_work_starts():
+def test_cancelling_is_possible_exactly_before_anyone_is_at_the_door():
     can_cancel = {s for (s, a) in RULES if a == "cancel"}
-    assert can_cancel == {s.value for s in BEFORE_WORK}
-    assert can_cancel == {"registered", "dispatched", "accepted", "nobody_home", "on_site",
-                          "awaiting_price"}
+    assert can_cancel == {s.value for s in CANCELLABLE}
+    assert can_cancel == {"registered", "dispatched", "accepted", "nobody_home"}
+
+
+def test_after_check_in_the_worker_can_only_record_a_refusal_never_cancel():
+    worker = _actor("worker")
+    for state in ("on_site", "awaiting_price"):
+        assert not may(worker, "cancel", state, ASSIGNED_ID)
+        assert may(worker, "refuse", state, ASSIGNED_ID)
+    for state in [s.value for s in State]:
+        assert not may(worker, "cancel", state, ASSIGNED_ID)
 
 
 def test_every_state_and_action_has_a_label():

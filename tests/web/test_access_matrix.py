@@ -84,7 +84,7 @@ def post_data(endpoint: str, w: dict) -> dict | None:
         "desk.slip_new": {"lines-0-item_id": w["approved_item_id"], "lines-0-quantity": "1",
                           "window_date": tomorrow().isoformat(), "window_start": "10:00",
                           "window_end": "12:00"},
-        "slips.act": {"cancel-version": w["version"], "cancel-note": "业主不需要了"},
+        "slips.act": {"dispute-version": w["version"], "dispute-note": "业主说还漏水"},
         "field.act": {"version": w["version"], "request_key": "matrix-key-0001",
                       "note": "业主不需要了"},
         "field.photo": {"kind": "before", "photo": (io.BytesIO(_png()), "p.png")},

@@ -9,7 +9,7 @@ import pytest
 
 from app.models import User
 from app.models.slips import Slip
-from app.services import clock
+from app.services import clock, refusals
 from app.services import slips as svc
 from app.web import screen_cache
 from tests import factories
@@ -180,6 +180,20 @@ def test_the_board_is_the_supervisors_home_with_every_lane(supervisor, scene):
     page = resp.get_data(as_text=True)
     for slip in s.values():
         assert f'href="/slips/{slip.number}"' in page
+
+
+def test_a_refusal_at_the_door_waits_on_the_supervisor_with_the_residents_reason(
+        db, supervisor, scene):
+    s = scene.slips["on_site"]
+    refusals.refuse(s, s.worker, "住户嫌贵，不修了")
+    db.session.commit()
+    resp = supervisor.get("/supervise/")
+    box = card(resp, s.number)
+    assert s.number in lane(resp, "decide") and s.number not in lane(resp, "on_site")
+    assert "The resident refused at the door" in box and "住户嫌贵，不修了" in box
+    assert "Decide on the slip" in box
+    assert f'href="/slips/{s.number}#slip-actions"' in resp.get_data(as_text=True)
+    assert "1 refusal to decide" in text(resp)
 
 
 def test_urgent_slips_are_on_top_and_marked(supervisor, scene):

@@ -257,13 +257,13 @@ def test_a_job_shows_what_the_worker_needs_at_the_door(phone, supervisor, pl, db
 def test_only_the_legal_next_actions_are_offered(phone, supervisor, pl):
     dispatched = job_for(phone.user, supervisor)
     assert action_names(phone.get(f"/field/jobs/{dispatched.number}")) == [
-        "accept", "check_in", "nobody_home", "cancel"]
+        "accept", "check_in", "nobody_home"]  # cancelling is the office's, never the worker's
     on_site = job_for(phone.user, supervisor, state="on_site")
-    assert action_names(phone.get(f"/field/jobs/{on_site.number}")) == ["confirm_fee", "cancel"]
+    assert action_names(phone.get(f"/field/jobs/{on_site.number}")) == ["confirm_fee", "refuse"]
     working = job_for(phone.user, supervisor, state="in_progress")
     assert action_names(phone.get(f"/field/jobs/{working.number}")) == ["complete", "dispute"]
     waiting = job_for(phone.user, supervisor, state="awaiting_price")
-    assert action_names(phone.get(f"/field/jobs/{waiting.number}")) == ["cancel"]
+    assert action_names(phone.get(f"/field/jobs/{waiting.number}")) == ["refuse"]
     done = job_for(phone.user, supervisor, state="completed")
     assert action_names(phone.get(f"/field/jobs/{done.number}")) == ["dispute"]
 
@@ -376,7 +376,7 @@ def test_a_forged_post_for_another_workers_slip_changes_nothing(phone, superviso
     other = factories.user("worker")
     theirs = job_for(other, supervisor)
     before = (reload(theirs).version, events(theirs))
-    for action in ("accept", "check_in", "nobody_home", "cancel"):
+    for action in ("accept", "check_in", "nobody_home", "refuse"):
         resp = phone.post(f"/field/jobs/{theirs.number}/{action}",
                           data={"version": before[0], "request_key": f"forge-{action}-1",
                                 "note": "forged"})
@@ -419,18 +419,47 @@ def test_nobody_home_records_the_attempt_and_offers_the_reminder_card(phone, sup
     assert flash.startswith("Nobody home recorded at ")
     assert "goes back to the office for a new time" in flash
     assert f'href="/slips/{slip.number}/card.pdf"' in page.text
-    assert action_names(page) == ["cancel"]  # no check in again until a new time is set
+    assert action_names(page) == []  # no check in again until a new time is set
 
 
-def test_a_worker_cancel_needs_a_reason(phone, supervisor, pl):
-    slip = job_for(phone.user, supervisor)
-    resp, _ = tap(phone, slip.number, "cancel", note="  ")
+def test_the_worker_cannot_cancel_from_the_phone(phone, supervisor, pl):
+    slip = job_for(phone.user, supervisor, state="on_site")
+    resp = phone.post(f"/field/jobs/{slip.number}/cancel",
+                      data={"version": reload(slip).version, "request_key": "cancel-0000001",
+                            "note": "Resident called it off at the door"})
+    assert resp.status_code == 404
+    assert reload(slip).state == State.ON_SITE and reload(slip).cancel_reason == ""
+
+
+def test_a_refusal_at_the_door_needs_the_residents_reason(phone, supervisor, pl):
+    slip = job_for(phone.user, supervisor, state="on_site")
+    page = phone.get(f"/field/jobs/{slip.number}")
+    assert "What the resident said" in text(page)
+    resp, _ = tap(phone, slip.number, "refuse", note="  ")
     assert resp.status_code == 422
-    assert field_errors(resp, "cancel-note") == ["Give a reason."]
-    assert reload(slip).state == State.DISPATCHED
-    resp, _ = tap(phone, slip.number, "cancel", note="Resident called it off at the door")
+    assert field_errors(resp, "refuse-note") == ["Give a reason."]
+    assert reload(slip).state == State.ON_SITE
+    resp, _ = tap(phone, slip.number, "refuse", note="Too dear, the resident says")
     assert resp.status_code == 302
-    assert reload(slip).cancel_reason == "Resident called it off at the door"
+    page = phone.get(resp.location)
+    assert flashes(page)[0].startswith("Refusal recorded: the supervisor decides")
+    assert "Take no money." in flashes(page)[0]
+    assert "Refused: waiting for the supervisor" in text(page)
+    assert "Too dear, the resident says" in text(page)
+    slip = reload(slip)
+    assert slip.state == State.REFUSED and slip.refusal_reason == "Too dear, the resident says"
+    assert action_names(page) == []  # the supervisor decides now
+
+
+def test_a_job_cancelled_by_the_office_tells_the_worker_not_to_go(phone, supervisor, pl):
+    slip = job_for(phone.user, supervisor)
+    svc.cancel(reload(slip), factories.user("clerk"), "Resident called the desk: not needed")
+    _db.session.commit()
+    home = text(phone.get("/field/"))
+    assert f"{reload(slip).unit.label} Cancelled" in home  # it went from today's jobs, marked
+    page = text(phone.get(f"/field/jobs/{slip.number}"))
+    assert "Cancelled by the office: do not go" in page
+    assert "Resident called the desk: not needed" in page
 
 
 # ---- the fee -----------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from app.domain.slip_states import State
 from app.models import AuditEvent
 from app.models.slips import Slip, SlipEvent, SlipPhoto
-from app.services import clock
+from app.services import billing, clock, refusals
 from app.services import slips as svc
 from tests import factories
 from tests.web.pages import (
@@ -71,6 +71,9 @@ def drive(slip: Slip, staff: Staff, to: State) -> Slip:
     elif to == State.DISPUTED:
         drive(slip, staff, State.IN_PROGRESS)
         svc.dispute(slip, staff.clerk, "业户说还在漏水")
+    elif to == State.REFUSED:
+        drive(slip, staff, State.ON_SITE)
+        refusals.refuse(slip, staff.worker, "住户嫌贵，不修了")
     elif to != State.REGISTERED:
         for state in path[:path.index(to) + 1]:
             steps[state]()
@@ -279,6 +282,7 @@ def form_ids(resp) -> set[str]:
     (State.IN_PROGRESS, {"dispute"}, {"dispute"}, None),
     (State.COMPLETED, {"hand_back", "dispute"}, {"hand_back", "dispute"}, None),
     (State.DISPUTED, set(), {"resolve"}, None),
+    (State.REFUSED, set(), {"charge_call_out", "close_refused", "requote"}, None),
     (State.HANDED_BACK, {"dispute"}, {"dispute"}, None),
 ])
 def test_each_person_sees_the_actions_the_table_gives_them(clerk, boss, staff, db, state,
@@ -512,6 +516,69 @@ def test_dispute_and_resolve(clerk, boss, staff, db):
     timeline = text(grab(page, lambda t, a: a.get("id") == "slip-timeline")[0])
     assert "Completed → Disputed" in timeline and "Disputed → Completed" in timeline
     assert "业户说还在漏水" in timeline and "已重新上门修好" in timeline
+
+
+# ---- a refusal at the door, decided by the supervisor ----------------------------------------
+
+def test_the_refusal_shows_with_the_choice_of_call_out_fees(boss, staff, db):
+    slip = drive(new_slip(staff), staff, State.REFUSED)
+    page = boss.get(f"/slips/{slip.number}")
+    assert "住户嫌贵，不修了" in text(grab(page, lambda t, a: a.get("id") == "refusal-reason")[0])
+    fees = text(grab(page, lambda t, a: a.get("id") == "charge_call_out-item_id")[0])
+    assert "Unclog a drain · ¥30" in fees and "Replace a tap · ¥10–¥30" in fees
+    assert "Common-area repair" not in fees  # a free item is no fee
+
+
+@pytest.mark.parametrize("fields, field, message", [
+    ({"item_id": "0", "note": "上门检查"}, "item_id", "Choose the call-out fee."),
+    ({"item_id": "999999", "note": "上门检查"}, "item_id", "Not a valid choice."),
+    ({"item_id": "TAP", "price": "90", "note": "上门检查"}, "price",
+     "The call-out fee must be a price inside the list's range (¥10–¥30)."),
+    ({"item_id": "TAP", "price": "abc", "note": "上门检查"}, "price",
+     "Enter an amount in yuan, e.g. 30 or 12.50."),
+    ({"item_id": "TAP", "price": "20", "note": " "}, "note", "Give a reason."),
+])
+def test_a_call_out_fee_with_bad_input_changes_nothing(boss, staff, db, fields, field, message):
+    slip = drive(new_slip(staff), staff, State.REFUSED)
+    if fields["item_id"] == "TAP":
+        fields = {**fields, "item_id": str(slip.price_list.items[2].id)}
+    before = (slip.version, events(db, slip))
+    resp = post(boss, slip, "charge_call_out", **fields)
+    assert resp.status_code == 422
+    assert field_errors(resp, f"charge_call_out-{field}") == [message]
+    slip = reload(db, slip.number)
+    assert (slip.version, events(db, slip), slip.state) == (*before, "refused")
+
+
+def test_a_call_out_fee_completes_the_slip_for_the_till(boss, staff, db):
+    slip = drive(new_slip(staff), staff, State.REFUSED)
+    tap = slip.price_list.items[2].id
+    resp = post(boss, slip, "charge_call_out", item_id=str(tap), price="20",
+                note="已上门检查，收上门费")
+    assert resp.status_code == 302
+    page = boss.get(f"/slips/{slip.number}")
+    assert f"Call-out fee charged on slip {slip.number}" in flashes(page)[0]
+    slip = reload(db, slip.number)
+    assert slip.state == "completed" and slip.total_fen == 2000
+    assert [r.slip.number for r in billing.queue()] == [slip.number]
+    timeline = text(grab(page, lambda t, a: a.get("id") == "slip-timeline")[0])
+    assert "Refused at the door → Completed" in timeline and "已上门检查，收上门费" in timeline
+
+
+def test_closed_without_charge_the_refused_slip_is_cancelled(boss, staff, db):
+    slip = drive(new_slip(staff), staff, State.REFUSED)
+    resp = post(boss, slip, "close_refused", note="首次上门不收费")
+    assert resp.status_code == 302
+    slip = reload(db, slip.number)
+    assert slip.state == "cancelled" and slip.cancel_reason == "住户嫌贵，不修了"
+    assert billing.queue() == []
+
+
+def test_the_clerk_cannot_decide_a_refusal(clerk, staff, db):
+    slip = drive(new_slip(staff), staff, State.REFUSED)
+    resp = post(clerk, slip, "close_refused", note="算了")
+    assert resp.status_code == 422
+    assert reload(db, slip.number).state == "refused"
 
 
 def test_control_characters_in_a_reason_are_refused(clerk, staff, db):
