@@ -112,6 +112,12 @@ def nothing_to_collect(slip: SlipMoney) -> bool:
     return not slip.errand and slip.total_fen == 0
 
 
+def waivable(slip: SlipMoney) -> bool:
+    """A fee a supervisor may waive: something is charged, and it is not an errand (whose
+    purchase money is the resident's own and is always settled at the cashier)."""
+    return not slip.errand and slip.total_fen > 0
+
+
 def posts_to_account(slip: SlipMoney) -> bool:
     """An owner's signed slip on the monthly account becomes an entry for the review."""
     return slip.pay_route == PayRoute.ON_ACCOUNT and slip.total_fen > 0

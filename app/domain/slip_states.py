@@ -60,6 +60,7 @@ class Action(StrEnum):
     CHARGE_CALL_OUT = "charge_call_out"  # the supervisor: refused, a call-out fee charged
     DISPUTE = "dispute"
     RESOLVE = "resolve"
+    WAIVE = "waive"                    # the supervisor waives the fee, with the reason
     SETTLE = "settle"                  # the cashier took the money (or drew it from a deposit)
     POST_TO_ACCOUNT = "post_to_account"  # the supervisor reviewed the owner's signed entry
     CLOSE = "close"                    # nothing is owed (a free job) and the slip is back
@@ -91,12 +92,15 @@ TRANSITIONS: dict[State, dict[Action, State]] = {
                        A.REFUSE: S.REFUSED},
     S.REFUSED: {A.REQUOTE: S.ON_SITE, A.CLOSE_REFUSED: S.CANCELLED,
                 A.CHARGE_CALL_OUT: S.COMPLETED},
-    S.IN_PROGRESS: {A.COMPLETE: S.COMPLETED, A.DISPUTE: S.DISPUTED},
+    # A fee is waived only before any money is taken or reviewed (a receipt is voided, an
+    # entry reversed first): the waiver, its supervisor and reason stay on the slip.
+    S.IN_PROGRESS: {A.COMPLETE: S.COMPLETED, A.DISPUTE: S.DISPUTED, A.WAIVE: S.IN_PROGRESS},
     S.COMPLETED: {A.HAND_BACK: S.HANDED_BACK, A.SETTLE: S.SETTLED,
-                  A.POST_TO_ACCOUNT: S.ON_ACCOUNT, A.DISPUTE: S.DISPUTED},
+                  A.POST_TO_ACCOUNT: S.ON_ACCOUNT, A.DISPUTE: S.DISPUTED,
+                  A.WAIVE: S.COMPLETED},
     S.HANDED_BACK: {A.SETTLE: S.CLOSED, A.POST_TO_ACCOUNT: S.CLOSED, A.CLOSE: S.CLOSED,
-                    A.DISPUTE: S.DISPUTED},
-    S.DISPUTED: {A.RESOLVE: S.COMPLETED},
+                    A.DISPUTE: S.DISPUTED, A.WAIVE: S.HANDED_BACK},
+    S.DISPUTED: {A.RESOLVE: S.COMPLETED, A.WAIVE: S.COMPLETED},
     S.CANCELLED: {A.VOID: S.CANCELLED},  # a cancelled errand's prepayment is given back
     # Money settled, the paper still out: handing it back closes the slip.
     S.SETTLED: {A.HAND_BACK: S.CLOSED, A.REVERSE: S.COMPLETED},
@@ -113,7 +117,8 @@ _TILL = frozenset({Role.CASHIER})
 ACTION_ROLES: dict[Action, frozenset[Role]] = {
     A.DISPATCH: _BOARD, A.REASSIGN: _BOARD, A.UNASSIGN: _BOARD,
     A.APPROVE_QUOTE: _BOARD, A.APPROVE_PRICE: _BOARD, A.REJECT_PRICE: _BOARD,
-    A.RESOLVE: _BOARD, A.REQUOTE: _BOARD, A.CLOSE_REFUSED: _BOARD, A.CHARGE_CALL_OUT: _BOARD,
+    A.RESOLVE: _BOARD, A.WAIVE: _BOARD,
+    A.REQUOTE: _BOARD, A.CLOSE_REFUSED: _BOARD, A.CHARGE_CALL_OUT: _BOARD,
     A.ACCEPT: _FIELD, A.CHECK_IN: _FIELD, A.NOBODY_HOME: _FIELD, A.CONFIRM_FEE: _FIELD,
     A.REQUEST_PRICE: _FIELD, A.COMPLETE: _FIELD, A.REFUSE: _FIELD,
     A.RESCHEDULE: _DESK, A.HAND_BACK: _DESK,
@@ -142,7 +147,8 @@ SETTLED_STATES = frozenset({S.SETTLED, S.ON_ACCOUNT, S.CLOSED})
 # The paper slip is still out with the worker.
 PAPER_OUT = frozenset({S.COMPLETED, S.SETTLED, S.ON_ACCOUNT})
 # Actions that need a note (a reason) to be legal.
-NEEDS_NOTE = frozenset({A.CANCEL, A.DISPUTE, A.REJECT_PRICE, A.RESOLVE, A.REVERSE, A.VOID,
+NEEDS_NOTE = frozenset({A.CANCEL, A.DISPUTE, A.REJECT_PRICE, A.RESOLVE, A.WAIVE, A.REVERSE,
+                        A.VOID,
                         A.REFUSE, A.REQUOTE, A.CLOSE_REFUSED, A.CHARGE_CALL_OUT})
 # Taken only through the money services (a payment, an entry review), never a bare button.
 MONEY_ACTIONS = frozenset({A.SETTLE, A.POST_TO_ACCOUNT, A.CLOSE, A.REVERSE, A.PREPAY, A.VOID})
@@ -152,7 +158,7 @@ MONEY_ACTIONS = frozenset({A.SETTLE, A.POST_TO_ACCOUNT, A.CLOSE, A.REVERSE, A.PR
 BOARD_ACTIONS = frozenset({A.DISPATCH, A.REASSIGN, A.UNASSIGN, A.APPROVE_QUOTE,
                            A.APPROVE_PRICE, A.REJECT_PRICE})
 PAGE_ACTIONS = (A.RESCHEDULE, A.HAND_BACK, A.RESOLVE, A.CHARGE_CALL_OUT, A.CLOSE_REFUSED,
-                A.REQUOTE, A.DISPUTE, A.CANCEL)
+                A.REQUOTE, A.DISPUTE, A.WAIVE, A.CANCEL)
 
 
 @dataclass(frozen=True)
@@ -210,7 +216,7 @@ ACTION_LABELS = {
     A.CANCEL: _l("Cancel slip"), A.REFUSE: _l("Resident refused"),
     A.REQUOTE: _l("Quote again at the door"), A.CLOSE_REFUSED: _l("Close without charge"),
     A.CHARGE_CALL_OUT: _l("Charge a call-out fee"),
-    A.DISPUTE: _l("Mark disputed"), A.RESOLVE: _l("Resolve"),
+    A.DISPUTE: _l("Mark disputed"), A.RESOLVE: _l("Resolve"), A.WAIVE: _l("Waive the fee"),
     A.SETTLE: _l("Payment received"), A.POST_TO_ACCOUNT: _l("Posted to monthly account"),
     A.CLOSE: _l("Closed"), A.REVERSE: _l("Payment reversed"),
     A.PREPAY: _l("Errand prepaid"), A.VOID: _l("Receipt voided"),

@@ -48,6 +48,10 @@ class ResolveForm(SlipPageForm):
     note = _note(_l("How it was resolved"))
 
 
+class WaiveForm(SlipPageForm):
+    note = _note(_l("Why the fee is waived"))
+
+
 class RequoteForm(SlipPageForm):
     note = _note(_l("What was agreed with the resident"))
 
@@ -99,5 +103,5 @@ class RescheduleForm(SlipPageForm):
 FORMS: dict[str, type[SlipPageForm]] = {
     "cancel": CancelForm, "hand_back": HandBackForm, "reschedule": RescheduleForm,
     "dispute": DisputeForm, "resolve": ResolveForm, "requote": RequoteForm,
-    "close_refused": CloseRefusedForm, "charge_call_out": CallOutForm,
+    "close_refused": CloseRefusedForm, "charge_call_out": CallOutForm, "waive": WaiveForm,
 }

@@ -76,6 +76,12 @@ class Slip(db.Model):
     cancel_reason: Mapped[str] = mapped_column(String(300), default="")
     # Why the resident said no at the door (住户拒绝), as the worker recorded it.
     refusal_reason: Mapped[str] = mapped_column(String(300), default="")
+    # A fee waived by a supervisor (减免: covered by the management fee after all, or a dispute
+    # settled in the resident's favour): what it was, who, when and why. Nothing is owed since.
+    waived_fen: Mapped[int | None]
+    waived_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    waived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    waiver_reason: Mapped[str] = mapped_column(String(300), default="")
     # Who pays (PayRoute): follows the resident's kind when opened; the
     # resident may choose otherwise when signing at completion.
     pay_route: Mapped[str] = mapped_column(String(12), default="pay_now",
@@ -98,6 +104,7 @@ class Slip(db.Model):
     received_by: Mapped[User] = relationship(foreign_keys=[received_by_id])
     dispatched_by: Mapped[User | None] = relationship(foreign_keys=[dispatched_by_id])
     worker: Mapped[User | None] = relationship(foreign_keys=[worker_id], lazy="joined")
+    waived_by: Mapped[User | None] = relationship(foreign_keys=[waived_by_id])
     lines: Mapped[list[SlipLine]] = relationship(
         back_populates="slip", cascade="all, delete-orphan", order_by="SlipLine.id",
         lazy="selectin")
@@ -108,7 +115,10 @@ class Slip(db.Model):
 
     @property
     def total_fen(self) -> int:
-        """What the resident pays: the agreed total once the fee is confirmed, else the quote."""
+        """What the resident pays: the agreed total once the fee is confirmed, else the quote;
+        nothing once a supervisor waived the fee."""
+        if self.waived_at is not None:
+            return 0
         return self.agreed_total_fen if self.agreed_total_fen is not None else self.quoted_total_fen
 
     @property

@@ -113,6 +113,8 @@ def slip_context(slip: Slip, locale: str) -> dict:
         "quoted_total": _yuan(slip.quoted_total_fen),
         "agreed_total": _yuan(slip.agreed_total_fen),
         "total": _yuan(slip.total_fen),
+        "waived": {"amount": _yuan(slip.waived_fen), "by": slip.waived_by.full_name,
+                   "reason": slip.waiver_reason} if slip.waived_at else None,
         "needs_approval": slip.needs_approval,
         "checkin_url": url,
         "qr": qr_svg(url),

@@ -58,7 +58,8 @@ def _money_counts() -> dict:
     if can(Perm.REFUND_APPROVE):
         out["refunds"] = counts["refunds"]
     if can(Perm.MONEY_CORRECTIONS):
-        out["voids"], out["entry_reversals"] = counts["voids"], counts["entry_reversals"]
+        for key in ("voids", "entry_reversals", "waivers"):
+            out[key] = counts[key]
     return out
 
 
@@ -237,8 +238,9 @@ def refund_decide(refund_id: int):
 @bp.route("/corrections")
 @require(Perm.MONEY_CORRECTIONS)
 def corrections():
-    """Every voided receipt and every reversed account entry, newest first, with the reason:
-    nothing disappears, each mistake stays visible here."""
+    """Every voided receipt, reversed account entry and waived fee, newest first, with who
+    and why: nothing disappears, each correction stays visible here."""
     return render_template("manage/corrections.html", voids=billing.reversals(),
-                           entries=billing.entry_reversals(), methods=METHOD_LABELS,
+                           entries=billing.entry_reversals(), waivers=billing.waivers(),
+                           methods=METHOD_LABELS,
                            kinds=KIND_LABELS, PaymentKind=PaymentKind)

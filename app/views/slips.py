@@ -19,6 +19,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.domain import settlement
 from app.domain.errors import Conflict
 from app.domain.permissions import Perm, allowed
 from app.domain.pricing import price_label
@@ -67,7 +68,8 @@ def _page(slip: Slip, failed: tuple[Action, SlipPageForm] | None = None, status:
           stamp: int | None = None):
     """The page (or its live region). After a refused action the page is a snapshot with the
     message, and the refused form is redrawn on the slip's current version."""
-    actions = slips.actions_for(slip, current_user)
+    actions = [a for a in slips.actions_for(slip, current_user)
+               if a != Action.WAIVE or settlement.waivable(slip)]
     forms = {a: FORMS[a](formdata=None, prefix=a.value, version=slip.version, **_extra(a))
              for a in PAGE_ACTIONS if a in actions}
     if failed is not None:
@@ -142,6 +144,8 @@ _DO = {
                                                   expected_version=v),
     Action.RESCHEDULE: lambda s, f, v: slips.reschedule(s, current_user, *_window(f),
                                                         expected_version=v),
+    Action.WAIVE: lambda s, f, v: billing.waive(s, current_user, f.note.data,
+                                                expected_version=v),
     Action.REQUOTE: lambda s, f, v: refusals.requote(s, current_user, f.note.data,
                                                      expected_version=v),
     Action.CLOSE_REFUSED: lambda s, f, v: refusals.close_refused(s, current_user, f.note.data,
@@ -158,6 +162,7 @@ def _done_message(action: Action, number: str) -> str:
         Action.HAND_BACK: _("Slip %(number)s handed back.", number=number),
         Action.DISPUTE: _("Slip %(number)s marked disputed.", number=number),
         Action.RESOLVE: _("Dispute on slip %(number)s resolved.", number=number),
+        Action.WAIVE: _("Fee on slip %(number)s waived: nothing is owed on it.", number=number),
         Action.RESCHEDULE: _("New time agreed: slip %(number)s waits for dispatch again.",
                              number=number),
         Action.REQUOTE: _("Slip %(number)s goes back to the door: the worker agrees the fee "

@@ -75,6 +75,12 @@ RULES: dict[tuple[str, str], tuple[str, set[str]]] = {
     # work has started: no cancelling any more, only finishing or disputing
     ("in_progress", "complete"): ("completed", {W}),
     ("in_progress", "dispute"): ("disputed", ANYONE_AT_THE_DESK_OR_DOOR),
+    # a fee waived (covered by the management fee after all, a dispute given up): only the
+    # supervisor, only before any money is taken or reviewed
+    ("in_progress", "waive"): ("in_progress", {S}),
+    ("completed", "waive"): ("completed", {S}),
+    ("handed_back", "waive"): ("handed_back", {S}),
+    ("disputed", "waive"): ("completed", {S}),
 
     ("completed", "hand_back"): ("handed_back", {C, S}),
     ("completed", "dispute"): ("disputed", ANYONE_AT_THE_DESK_OR_DOOR),

@@ -6,6 +6,8 @@ Each screen is read the way a person reads it; each bad input gets its message n
 field, a 422, and nothing changes."""
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 from sqlalchemy import func, select
 
@@ -467,7 +469,7 @@ def test_corrections_list_every_void_and_reversed_entry(world, manager, phone):
     _db.session.commit()
 
     home = manager.get("/manage/")
-    assert "2 money corrections (1 voided receipts, 1 reversed entries)" in \
+    assert "2 money corrections (1 voided receipts, 1 reversed entries, 0 fees waived)" in \
         grab(home, lambda tag, a: a.get("id") == "corrections-link")[0]
     assert "0 deposit refunds to decide" in \
         grab(home, lambda tag, a: a.get("id") == "refunds-link")[0]
@@ -561,3 +563,38 @@ def test_the_slip_page_shows_an_errands_money(world, login_as, phone):
     assert "Owed now ¥30.00" in money
     assert "Errand prepayment" in grab(page, lambda tag, a: a.get("id") == "slip-payments")[0]
     assert _db.session.scalar(select(func.count()).select_from(Payment)) == 1
+
+
+def test_a_fee_waived_on_the_slip_page_is_listed_for_the_manager(world, board, manager, phone):
+    slip, entry = signed_entry(world, phone.user)
+    page = board.get(f"/slips/{slip.number}")
+    assert "Waive the fee" in page.text and "the fee of ¥30.00 is waived in your name" in page.text
+    refused = board.post(f"/slips/{slip.number}/waive",
+                         data={"waive-version": slip.version, "waive-note": " "})
+    assert refused.status_code == 422 and "Give a reason." in refused.text
+    assert reload(Slip, slip.id).waived_at is None
+
+    done = board.post(f"/slips/{slip.number}/waive",
+                      data={"waive-version": slip.version, "waive-note": "公共管道问题，免收"},
+                      follow_redirects=True)
+    assert "Fee on slip" in done.text and "waived: nothing is owed on it." in done.text
+    money = grab(done, lambda tag, a: a.get("id") == "slip-money")[0]
+    assert "公共管道问题，免收" in money and board.user.full_name in money
+    assert "Waive the fee" not in grab(done, lambda tag, a: a.get("id") == "slip-actions")[0]
+    assert billing.entries_to_review() == []
+
+    corrections = manager.get("/manage/corrections")
+    assert corrections.text.count('id="waived-fees"') == 1
+    listed = grab(corrections, lambda tag, a: a.get("id") == "waived-fees")
+    for shown in (slip.number, "¥30.00", board.user.full_name, "公共管道问题，免收"):
+        assert shown in listed[0]
+    home = manager.get("/manage/")
+    assert "1 fees waived" in grab(home, lambda tag, a: a.get("id") == "corrections-link")[0]
+    assert reload(AccountEntry, entry.id).reversed  # the signed entry stays, reversed
+
+    # The reprinted slip says so too: the fee struck through, nothing to pay, who and why.
+    printed = subprocess.run(["pdftotext", "-layout", "-", "-"], check=True, capture_output=True,
+                             input=board.get(f"/slips/{slip.number}/slip.pdf").data).stdout
+    printed = printed.decode()
+    assert "¥30.00 ¥0.00" in printed and "公共管道问题，免收" in printed
+    assert board.user.full_name in printed

@@ -279,11 +279,11 @@ def form_ids(resp) -> set[str]:
     (State.REGISTERED, {"cancel"}, {"cancel"}, "Dispatch"),
     (State.DISPATCHED, {"cancel"}, {"cancel"}, "Reassign, Take back"),
     (State.NOBODY_HOME, {"reschedule", "cancel"}, {"reschedule", "cancel"}, "Dispatch"),
-    (State.IN_PROGRESS, {"dispute"}, {"dispute"}, None),
-    (State.COMPLETED, {"hand_back", "dispute"}, {"hand_back", "dispute"}, None),
-    (State.DISPUTED, set(), {"resolve"}, None),
+    (State.IN_PROGRESS, {"dispute"}, {"dispute", "waive"}, None),
+    (State.COMPLETED, {"hand_back", "dispute"}, {"hand_back", "dispute", "waive"}, None),
+    (State.DISPUTED, set(), {"resolve", "waive"}, None),
     (State.REFUSED, set(), {"charge_call_out", "close_refused", "requote"}, None),
-    (State.HANDED_BACK, {"dispute"}, {"dispute"}, None),
+    (State.HANDED_BACK, {"dispute"}, {"dispute", "waive"}, None),
 ])
 def test_each_person_sees_the_actions_the_table_gives_them(clerk, boss, staff, db, state,
                                                            clerk_sees, boss_sees, board):

@@ -96,3 +96,7 @@ from app.services.billing.voids import (  # noqa: F401
     void,
     void_refusal,
 )
+from app.services.billing.waivers import (  # noqa: F401
+    waive,
+    waivers,
+)

@@ -60,9 +60,11 @@ def review_entry(entry: AccountEntry, supervisor: User, *,
     return entry
 
 
-def reverse_entry(entry: AccountEntry, user: User, reason: str) -> AccountEntry:
+def reverse_entry(entry: AccountEntry, user: User, reason: str, *,
+                  owed_again: bool = True) -> AccountEntry:
     """Correct an entry by another with the opposite amount (on the next statement); the slip
-    is owed again and goes to the cashier's queue. Raises DomainError."""
+    is owed again and goes to the cashier's queue (not when `owed_again` is false: the fee
+    was waived, nothing is owed). Raises DomainError."""
     if not allowed(user.roles, Perm.ENTRY_REVERSE):
         raise DomainError(_l("Only the supervisor or the cashier corrects an account entry."))
     reason = (reason or "").strip()
@@ -89,7 +91,7 @@ def reverse_entry(entry: AccountEntry, user: User, reason: str) -> AccountEntry:
             s.pay_route = PayRoute.PAY_NOW.value
             return {"entry": entry.id, "amount_fen": -entry.amount_fen}
         act(slip, Action.REVERSE, user, note=reason, effect=effect)
-    else:  # still waiting for review: the slip is simply paid at the cashier instead
+    elif owed_again:  # still waiting for review: the slip is simply paid at the cashier instead
         slip.pay_route = PayRoute.PAY_NOW.value
         slip.updated_at = now
     db.session.flush()

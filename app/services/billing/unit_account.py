@@ -79,12 +79,14 @@ def reversals(limit: int = 200) -> list[Payment]:
 
 
 def correction_counts() -> dict[str, int]:
-    """How many refunds wait for the manager, receipts were voided and entries reversed."""
+    """How many refunds wait for the manager, receipts were voided, entries reversed and fees
+    waived."""
     def count(model, *where) -> int:
         return db.session.scalar(select(func.count()).select_from(model).where(*where)) or 0
     return {"refunds": count(DepositRefund, DepositRefund.state == RefundState.PENDING.value),
             "voids": count(Payment, Payment.kind == PaymentKind.REVERSAL.value),
-            "entry_reversals": count(AccountEntry, AccountEntry.reverses_id.is_not(None))}
+            "entry_reversals": count(AccountEntry, AccountEntry.reverses_id.is_not(None)),
+            "waivers": count(Slip, Slip.waived_at.is_not(None))}
 
 
 def entry_reversals(limit: int = 200) -> list[AccountEntry]:
