@@ -118,6 +118,7 @@ def _register_template_globals(app: Flask) -> None:
 
     from app.domain.permissions import Perm
     from app.domain.roles import ROLE_LABELS
+    from app.domain.slip_states import needs_note
     from app.services.settings import property_settings
     from app.services.slips import action_label as slip_action_label
     from app.services.slips import state_label
@@ -132,7 +133,7 @@ def _register_template_globals(app: Flask) -> None:
                                  current_locale=lambda: str(get_locale()),
                                  action_label=action_label, entity_label=entity_label,
                                  change_rows=change_rows, state_label=state_label,
-                                 slip_action_label=slip_action_label)
+                                 slip_action_label=slip_action_label, needs_note=needs_note)
 
 
 def _register_blueprints(app: Flask) -> None:

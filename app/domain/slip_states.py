@@ -46,6 +46,7 @@ class Action(StrEnum):
     CHECK_IN = "check_in"
     NOBODY_HOME = "nobody_home"
     RESCHEDULE = "reschedule"
+    MOVE = "move"                      # the desk: the resident asked for another time
     APPROVE_QUOTE = "approve_quote"    # approve an out-of-range or workload price of the desk
     CONFIRM_FEE = "confirm_fee"
     REQUEST_PRICE = "request_price"
@@ -74,27 +75,33 @@ S, A = State, Action
 # TRANSITIONS[state][action] -> the state it leads to. Nothing else is legal.
 TRANSITIONS: dict[State, dict[Action, State]] = {
     S.REGISTERED: {A.DISPATCH: S.DISPATCHED, A.APPROVE_QUOTE: S.REGISTERED,
-                   A.CANCEL: S.CANCELLED, A.PREPAY: S.REGISTERED, A.VOID: S.REGISTERED},
+                   A.MOVE: S.REGISTERED, A.CANCEL: S.CANCELLED, A.PREPAY: S.REGISTERED,
+                   A.VOID: S.REGISTERED},
     S.DISPATCHED: {A.ACCEPT: S.ACCEPTED, A.CHECK_IN: S.ON_SITE, A.NOBODY_HOME: S.NOBODY_HOME,
                    A.REASSIGN: S.DISPATCHED, A.UNASSIGN: S.REGISTERED,
-                   A.APPROVE_QUOTE: S.DISPATCHED, A.CANCEL: S.CANCELLED},
+                   A.APPROVE_QUOTE: S.DISPATCHED, A.MOVE: S.DISPATCHED, A.CANCEL: S.CANCELLED},
     S.ACCEPTED: {A.CHECK_IN: S.ON_SITE, A.NOBODY_HOME: S.NOBODY_HOME,
                  A.REASSIGN: S.DISPATCHED, A.UNASSIGN: S.REGISTERED,
-                 A.APPROVE_QUOTE: S.ACCEPTED, A.CANCEL: S.CANCELLED},
+                 A.APPROVE_QUOTE: S.ACCEPTED, A.MOVE: S.ACCEPTED, A.CANCEL: S.CANCELLED},
     S.NOBODY_HOME: {A.DISPATCH: S.DISPATCHED, A.RESCHEDULE: S.REGISTERED,
                     A.APPROVE_QUOTE: S.NOBODY_HOME, A.CANCEL: S.CANCELLED,
                     A.PREPAY: S.NOBODY_HOME, A.VOID: S.NOBODY_HOME},
     # At the door nobody cancels: a resident who says no is recorded as refused, and the
     # supervisor decides (the SOP's 严禁私下结算: no job ends quietly between worker and resident).
+    # People change (ill, wrong skill): the supervisor gives a job at the door to someone else
+    # (who goes to the door again; a price asked is dropped) or takes it back to the tray; a
+    # job under way keeps its agreed fee and goes on in the new worker's hands.
     S.ON_SITE: {A.CONFIRM_FEE: S.IN_PROGRESS, A.REQUEST_PRICE: S.AWAITING_PRICE,
-                A.REFUSE: S.REFUSED},
+                A.REFUSE: S.REFUSED, A.REASSIGN: S.DISPATCHED, A.UNASSIGN: S.REGISTERED},
     S.AWAITING_PRICE: {A.APPROVE_PRICE: S.IN_PROGRESS, A.REJECT_PRICE: S.ON_SITE,
-                       A.REFUSE: S.REFUSED},
+                       A.REFUSE: S.REFUSED, A.REASSIGN: S.DISPATCHED,
+                       A.UNASSIGN: S.REGISTERED},
     S.REFUSED: {A.REQUOTE: S.ON_SITE, A.CLOSE_REFUSED: S.CANCELLED,
                 A.CHARGE_CALL_OUT: S.COMPLETED},
     # A fee is waived only before any money is taken or reviewed (a receipt is voided, an
     # entry reversed first): the waiver, its supervisor and reason stay on the slip.
-    S.IN_PROGRESS: {A.COMPLETE: S.COMPLETED, A.DISPUTE: S.DISPUTED, A.WAIVE: S.IN_PROGRESS},
+    S.IN_PROGRESS: {A.COMPLETE: S.COMPLETED, A.DISPUTE: S.DISPUTED, A.WAIVE: S.IN_PROGRESS,
+                    A.REASSIGN: S.IN_PROGRESS},
     S.COMPLETED: {A.HAND_BACK: S.HANDED_BACK, A.SETTLE: S.SETTLED,
                   A.POST_TO_ACCOUNT: S.ON_ACCOUNT, A.DISPUTE: S.DISPUTED,
                   A.WAIVE: S.COMPLETED},
@@ -121,7 +128,7 @@ ACTION_ROLES: dict[Action, frozenset[Role]] = {
     A.REQUOTE: _BOARD, A.CLOSE_REFUSED: _BOARD, A.CHARGE_CALL_OUT: _BOARD,
     A.ACCEPT: _FIELD, A.CHECK_IN: _FIELD, A.NOBODY_HOME: _FIELD, A.CONFIRM_FEE: _FIELD,
     A.REQUEST_PRICE: _FIELD, A.COMPLETE: _FIELD, A.REFUSE: _FIELD,
-    A.RESCHEDULE: _DESK, A.HAND_BACK: _DESK,
+    A.RESCHEDULE: _DESK, A.MOVE: _DESK, A.HAND_BACK: _DESK,
     # Cancelling belongs to the office (the resident calls the desk), never to the worker.
     A.CANCEL: _DESK,
     A.DISPUTE: frozenset({Role.CLERK, Role.SUPERVISOR, Role.WORKER}),
@@ -150,6 +157,8 @@ PAPER_OUT = frozenset({S.COMPLETED, S.SETTLED, S.ON_ACCOUNT})
 NEEDS_NOTE = frozenset({A.CANCEL, A.DISPUTE, A.REJECT_PRICE, A.RESOLVE, A.WAIVE, A.REVERSE,
                         A.VOID,
                         A.REFUSE, A.REQUOTE, A.CLOSE_REFUSED, A.CHARGE_CALL_OUT})
+# Someone has been at the door: taking the job from them needs the reason.
+AT_THE_DOOR = frozenset({S.ON_SITE, S.AWAITING_PRICE, S.IN_PROGRESS})
 # Taken only through the money services (a payment, an entry review), never a bare button.
 MONEY_ACTIONS = frozenset({A.SETTLE, A.POST_TO_ACCOUNT, A.CLOSE, A.REVERSE, A.PREPAY, A.VOID})
 
@@ -157,7 +166,7 @@ MONEY_ACTIONS = frozenset({A.SETTLE, A.POST_TO_ACCOUNT, A.CLOSE, A.REVERSE, A.PR
 # worker's phone offers the rest (money actions are on the money screens only).
 BOARD_ACTIONS = frozenset({A.DISPATCH, A.REASSIGN, A.UNASSIGN, A.APPROVE_QUOTE,
                            A.APPROVE_PRICE, A.REJECT_PRICE})
-PAGE_ACTIONS = (A.RESCHEDULE, A.HAND_BACK, A.RESOLVE, A.CHARGE_CALL_OUT, A.CLOSE_REFUSED,
+PAGE_ACTIONS = (A.RESCHEDULE, A.MOVE, A.HAND_BACK, A.RESOLVE, A.CHARGE_CALL_OUT, A.CLOSE_REFUSED,
                 A.REQUOTE, A.DISPUTE, A.WAIVE, A.CANCEL)
 
 
@@ -172,6 +181,14 @@ class Actor:
 def next_state(state: State | str, action: Action | str) -> State | None:
     """Where `action` leads from `state`, or None when it is not legal there."""
     return TRANSITIONS[State(state)].get(Action(action))
+
+
+def needs_note(action: Action | str, state: State | str) -> bool:
+    """The action needs a reason: always (NEEDS_NOTE), or a reassignment or a take-back once
+    someone has been at the door (the worker ill, the wrong skill: said in the timeline)."""
+    action = Action(action)
+    return action in NEEDS_NOTE or (action in (A.REASSIGN, A.UNASSIGN)
+                                    and State(state) in AT_THE_DOOR)
 
 
 def may(actor: Actor, action: Action | str, state: State | str, worker_id: int | None) -> bool:
@@ -209,7 +226,8 @@ STATE_LABELS = {
 ACTION_LABELS = {
     A.DISPATCH: _l("Dispatch"), A.REASSIGN: _l("Reassign"), A.UNASSIGN: _l("Take back"),
     A.ACCEPT: _l("Accept job"), A.CHECK_IN: _l("Check in"), A.NOBODY_HOME: _l("Nobody home"),
-    A.RESCHEDULE: _l("New time agreed"), A.APPROVE_QUOTE: _l("Approve quoted price"),
+    A.RESCHEDULE: _l("New time agreed"), A.MOVE: _l("Move the appointment"),
+    A.APPROVE_QUOTE: _l("Approve quoted price"),
     A.CONFIRM_FEE: _l("Resident agrees the fee"), A.REQUEST_PRICE: _l("Ask supervisor"),
     A.APPROVE_PRICE: _l("Approve price"), A.REJECT_PRICE: _l("Refuse price"),
     A.COMPLETE: _l("Complete"), A.HAND_BACK: _l("Slip handed back"),

@@ -14,6 +14,7 @@ class SlipActionForm(VersionedForm):
     """A button on a card: only the slip's version, so a card drawn before a change is refused."""
 
     version = version_field(STALE_FORM)
+    card_form = ""  # which of a card's forms, when a refused one is drawn again
 
 
 class DispatchForm(SlipActionForm):
@@ -27,6 +28,17 @@ class DispatchForm(SlipActionForm):
     window_end = DateTimeLocalField(
         _l("until"), format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
         invalid_value_message=_l("Enter a date and time."), validators=[Optional()])
+    note = StringField(_l("Reason"), validators=[
+        Optional(), Length(max=300, message=_l("At most 300 characters."))])
+
+
+class UnassignForm(SlipActionForm):
+    """Take the slip back to the tray; the reason is needed once someone was at the door."""
+
+    card_form = "unassign"
+
+    note = StringField(_l("Reason"), validators=[
+        Optional(), Length(max=300, message=_l("At most 300 characters."))])
 
 
 class RejectPriceForm(SlipActionForm):

@@ -100,8 +100,17 @@ class RescheduleForm(SlipPageForm):
         return ok
 
 
+class MoveForm(RescheduleForm):
+    """The resident asked for another time: the new window, and what they said."""
+
+    note = TextAreaField(_l("What the resident said"), validators=[
+        Optional(), Length(max=300, message=_l("At most 300 characters."))],
+        render_kw={"rows": 2})
+
+
 FORMS: dict[str, type[SlipPageForm]] = {
     "cancel": CancelForm, "hand_back": HandBackForm, "reschedule": RescheduleForm,
     "dispute": DisputeForm, "resolve": ResolveForm, "requote": RequoteForm,
     "close_refused": CloseRefusedForm, "charge_call_out": CallOutForm, "waive": WaiveForm,
+    "move": MoveForm,
 }

@@ -19,22 +19,14 @@ from app.models.catalogue import PriceItem
 from app.models.slips import Slip
 from app.models.users import User
 from app.services import catalogue, clock, slip_money
-from app.services.slips import act, quote_line
-
-
-def _clear_agreed(s: Slip) -> None:
-    """Nothing is agreed any more: the prices asked at the door are dropped."""
-    for line in s.lines:
-        line.final_price_fen = None
-        line.needs_approval = False
-    s.agreed_total_fen = None
+from app.services.slips import act, clear_agreed, quote_line
 
 
 def refuse(slip: Slip, user: User, reason: str, **kw) -> Slip:
     """The worker: the resident refused (the price, the work) after check-in."""
     def effect(s: Slip) -> dict:
         s.refusal_reason = reason.strip()[:300]
-        _clear_agreed(s)
+        clear_agreed(s)
         return {"reason": s.refusal_reason}
     return act(slip, Action.REFUSE, user, note=reason, effect=effect, **kw)
 
@@ -42,7 +34,7 @@ def refuse(slip: Slip, user: User, reason: str, **kw) -> Slip:
 def requote(slip: Slip, user: User, note: str, **kw) -> Slip:
     """The supervisor talked it over with the resident: the worker agrees a fee again."""
     def effect(s: Slip) -> dict:
-        _clear_agreed(s)
+        clear_agreed(s)
         return {}
     return act(slip, Action.REQUOTE, user, note=note, effect=effect, **kw)
 

@@ -23,7 +23,6 @@ from app.domain.pricing import MAX_LINES, MAX_QUANTITY
 from app.domain.roles import Role
 from app.domain.slip_states import (
     MONEY_ACTIONS,
-    NEEDS_NOTE,
     OPEN,
     PAPER_OUT,
     WAITING_RESPONSE,
@@ -32,6 +31,7 @@ from app.domain.slip_states import (
     State,
     allowed_actions,
     may,
+    needs_note,
     next_state,
 )
 from app.extensions import db
@@ -224,7 +224,7 @@ def act(slip: Slip, action: Action | str, user: User, *, note: str = "",
     if not may(actor_of(user), action, slip.state, slip.worker_id):
         raise DomainError(_l("You may not do this on slip %(number)s.", number=slip.number))
     note = (note or "").strip()
-    if action in NEEDS_NOTE and not note:
+    if needs_note(action, slip.state) and not note:
         raise DomainError(_l("Give a reason."), "note")
     before, number = slip.state, slip.number  # a failed flush expires the slip: read first
     data = effect(slip) if effect else None
@@ -269,7 +269,7 @@ def dispatch(slip: Slip, user: User, worker_id: int | None, *, window_start=None
         raise DomainError(_l("Errand %(number)s is not prepaid yet: the cashier takes the fee "
                              "and the purchase money before the worker goes out.",
                              number=slip.number), "worker_id")
-    if slip.state in (State.DISPATCHED, State.ACCEPTED):
+    if slip.worker_id is not None and slip.state != State.NOBODY_HOME:
         action = Action.REASSIGN
         if worker.id == slip.worker_id and window_start is None:
             raise DomainError(_l("%(name)s already has this slip.", name=worker.full_name),
@@ -280,6 +280,8 @@ def dispatch(slip: Slip, user: User, worker_id: int | None, *, window_start=None
 
     def effect(s: Slip) -> dict:
         previous = s.worker.full_name if s.worker else None
+        if s.state == State.AWAITING_PRICE:
+            clear_agreed(s)  # the new worker agrees the fee at the door again
         s.worker, s.dispatched_by = worker, user
         if window_start is not None:
             s.window_start, s.window_end = window_start, window_end
@@ -292,12 +294,25 @@ def dispatch(slip: Slip, user: User, worker_id: int | None, *, window_start=None
     return act(slip, action, user, note=note, expected_version=expected_version, effect=effect)
 
 
-def unassign(slip: Slip, user: User, *, expected_version: int | None = None) -> Slip:
+def unassign(slip: Slip, user: User, *, expected_version: int | None = None,
+             note: str = "") -> Slip:
+    """Take the slip back to the tray (a reason once someone has been at the door)."""
     def effect(s: Slip) -> dict:
         name = s.worker.full_name if s.worker else None
+        if s.state == State.AWAITING_PRICE:
+            clear_agreed(s)
         s.worker = None
         return {"previous": name}
-    return act(slip, Action.UNASSIGN, user, expected_version=expected_version, effect=effect)
+    return act(slip, Action.UNASSIGN, user, note=note, expected_version=expected_version,
+               effect=effect)
+
+
+def clear_agreed(s: Slip) -> None:
+    """Nothing is agreed any more: the prices asked at the door are dropped."""
+    for line in s.lines:
+        line.final_price_fen = None
+        line.needs_approval = False
+    s.agreed_total_fen = None
 
 
 def accept(slip: Slip, user: User, **kw) -> Slip:
@@ -345,6 +360,28 @@ def reschedule(slip: Slip, user: User, window_start: datetime | None,
         _resume_clock(s)
         return {"window_start": window_start.isoformat()}
     return act(slip, Action.RESCHEDULE, user, effect=effect, **kw)
+
+
+def move(slip: Slip, user: User, window_start: datetime | None, window_end: datetime | None,
+         note: str = "", **kw) -> Slip:
+    """The resident asked the desk for another time: the window moves, the SLA follows it
+    (an urgent job keeps its clock), and the worker, if one is assigned, sees the new time
+    on the phone at once, with who moved it and what the time was."""
+    if window_start is None:
+        raise DomainError(_l("Agree a new time window with the resident."), "window_start")
+    _check_window(window_start, window_end)
+
+    def effect(s: Slip) -> dict:
+        was = (s.window_start.isoformat() if s.window_start else None,
+               s.window_end.isoformat() if s.window_end else None)
+        if (s.window_start, s.window_end) == (window_start, window_end):
+            raise DomainError(_l("That is the time already booked."), "window_start")
+        s.window_start, s.window_end = window_start, window_end
+        if not s.urgent:
+            s.due_at = window_end
+        return {"window_start": window_start.isoformat(), "window_end": window_end.isoformat(),
+                "was_start": was[0], "was_end": was[1]}
+    return act(slip, Action.MOVE, user, note=note, effect=effect, **kw)
 
 
 def approve_quote(slip: Slip, user: User, **kw) -> Slip:
@@ -559,7 +596,8 @@ def sla_clock(slip: Slip, now: datetime | None = None) -> Clock:
     now = now or clock.now()
     if slip.state == State.NOBODY_HOME:
         return Clock(slip.due_at, True, False, None)
-    if slip.state not in WAITING_RESPONSE or slip.due_at is None:
+    # Stopped once someone reached the door (a job handed to another worker since included).
+    if slip.state not in WAITING_RESPONSE or slip.due_at is None or slip.checked_in_at:
         return Clock(slip.due_at, False, False, None)
     left = int((slip.due_at - now).total_seconds() // 60)
     return Clock(slip.due_at, False, left < 0, left)

@@ -222,9 +222,10 @@ def _job_page(slip: Slip, *, door: bool = False, posted=None, photo_form=None, s
     last = events[-1] if events else None
     pay = _pay_facts(slip) if Action.COMPLETE in actions else None
     refusal = last.note if last is not None and last.action == Action.REJECT_PRICE else ""
+    moved = last if last is not None and last.action == Action.MOVE else None
     return page_or_partial(
         "field/job.html", "field/_job.html", status, slip=slip, actions=actions, forms=forms,
-        posted=posted, door=door, clock=slips.sla_clock(slip), refusal=refusal,
+        posted=posted, door=door, clock=slips.sla_clock(slip), refusal=refusal, moved=moved,
         photo_form=photo_form or PhotoForm(formdata=None), pay=pay, PayRoute=PayRoute,
         can_photo=slip.state in uploads.PHOTO_STATES, editable_price=editable_price,
         photo_max=current_app.config["PHOTO_MAX_BYTES"],

@@ -119,7 +119,7 @@ def page(number: str):
 
 def _extra(action: Action) -> dict:
     """What a form needs besides the slip: today (a new time), the call-out fees to choose."""
-    if action == Action.RESCHEDULE:
+    if action in (Action.RESCHEDULE, Action.MOVE):
         return {"today": clock.local_today()}
     if action == Action.CHARGE_CALL_OUT:
         return {"items": [
@@ -146,6 +146,8 @@ _DO = {
                                                         expected_version=v),
     Action.WAIVE: lambda s, f, v: billing.waive(s, current_user, f.note.data,
                                                 expected_version=v),
+    Action.MOVE: lambda s, f, v: slips.move(s, current_user, *_window(f), f.note.data or "",
+                                            expected_version=v),
     Action.REQUOTE: lambda s, f, v: refusals.requote(s, current_user, f.note.data,
                                                      expected_version=v),
     Action.CLOSE_REFUSED: lambda s, f, v: refusals.close_refused(s, current_user, f.note.data,
@@ -165,6 +167,8 @@ def _done_message(action: Action, number: str) -> str:
         Action.WAIVE: _("Fee on slip %(number)s waived: nothing is owed on it.", number=number),
         Action.RESCHEDULE: _("New time agreed: slip %(number)s waits for dispatch again.",
                              number=number),
+        Action.MOVE: _("Slip %(number)s moved to the new time; the worker's phone shows it.",
+                       number=number),
         Action.REQUOTE: _("Slip %(number)s goes back to the door: the worker agrees the fee "
                           "again.", number=number),
         Action.CLOSE_REFUSED: _("Slip %(number)s closed without charge.", number=number),

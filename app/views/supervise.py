@@ -15,7 +15,7 @@ from flask_login import current_user
 from app.domain.permissions import Perm
 from app.domain.slip_states import BOARD_ACTIONS, WAITING_RESPONSE, Action, State
 from app.extensions import db, htmx
-from app.forms.dispatch import DispatchForm, RejectPriceForm, SlipActionForm
+from app.forms.dispatch import DispatchForm, RejectPriceForm, SlipActionForm, UnassignForm
 from app.forms.money_review import ReverseEntryForm, ReviewEntryForm
 from app.models.billing import AccountEntry
 from app.models.slips import Slip
@@ -121,11 +121,11 @@ def dispatch(number: str):
     reassign = {}
 
     def run(slip: Slip):
-        reassign["was"] = slip.state in (State.DISPATCHED, State.ACCEPTED)
+        reassign["was"] = slip.worker_id is not None and slip.state != State.NOBODY_HOME
         return slips.dispatch(slip, current_user, form.worker_id.data,
                               window_start=_local(form.window_start.data),
                               window_end=_local(form.window_end.data),
-                              expected_version=form.version.data)
+                              expected_version=form.version.data, note=form.note.data or "")
 
     def said(slip: Slip) -> str:
         if reassign["was"]:
@@ -140,9 +140,10 @@ def dispatch(number: str):
 @require(Perm.SUPERVISE)
 def unassign(number: str):
     """Take the slip back from its worker: it returns to the unassigned tray."""
-    form = SlipActionForm()
+    form = UnassignForm()
     return _act(number, form,
-                lambda s: slips.unassign(s, current_user, expected_version=form.version.data),
+                lambda s: slips.unassign(s, current_user, expected_version=form.version.data,
+                                         note=form.note.data or ""),
                 lambda s: _("Slip %(number)s taken back: it is in the tray again.",
                             number=s.number))
 

@@ -58,12 +58,14 @@ class Office:
         return {
             A.DISPATCH: lambda s: svc.dispatch(s, t.sup, t.worker.id),
             A.REASSIGN: lambda s: svc.dispatch(
-                s, t.sup, (self.other if s.worker_id == t.worker.id else t.worker).id),
-            A.UNASSIGN: lambda s: svc.unassign(s, t.sup),
+                s, t.sup, (self.other if s.worker_id == t.worker.id else t.worker).id,
+                note="换人：师傅病了"),
+            A.UNASSIGN: lambda s: svc.unassign(s, t.sup, note="师傅病了"),
             A.ACCEPT: lambda s: svc.accept(s, s.worker),
             A.CHECK_IN: lambda s: svc.check_in(s, s.worker),
             A.NOBODY_HOME: lambda s: svc.nobody_home(s, s.worker),
             A.RESCHEDULE: lambda s: svc.reschedule(s, t.clerk, start, start + timedelta(hours=2)),
+            A.MOVE: lambda s: svc.move(s, t.clerk, start, start + timedelta(hours=3)),
             A.CONFIRM_FEE: lambda s: svc.confirm_fee(s, s.worker, {}),
             A.REQUEST_PRICE: lambda s: svc.confirm_fee(s, s.worker, {tap(s): 9000}),
             A.APPROVE_PRICE: lambda s: svc.approve_price(s, t.sup),

@@ -19,6 +19,7 @@ from app.domain.slip_states import (
     State,
     allowed_actions,
     may,
+    needs_note,
     next_state,
 )
 
@@ -32,6 +33,8 @@ RULES: dict[tuple[str, str], tuple[str, set[str]]] = {
     ("registered", "dispatch"): ("dispatched", {S}),
     ("registered", "approve_quote"): ("registered", {S}),
     ("registered", "cancel"): ("cancelled", THE_OFFICE),
+    # the resident calls for another time: the desk moves it, before anyone is at the door
+    ("registered", "move"): ("registered", THE_OFFICE),
     # an errand is prepaid at the till before it goes out; a prepayment voided changes no state
     ("registered", "prepay"): ("registered", {K}),
     ("registered", "void"): ("registered", {K}),
@@ -43,6 +46,7 @@ RULES: dict[tuple[str, str], tuple[str, set[str]]] = {
     ("dispatched", "unassign"): ("registered", {S}),
     ("dispatched", "approve_quote"): ("dispatched", {S}),
     ("dispatched", "cancel"): ("cancelled", THE_OFFICE),
+    ("dispatched", "move"): ("dispatched", THE_OFFICE),
 
     ("accepted", "check_in"): ("on_site", {W}),
     ("accepted", "nobody_home"): ("nobody_home", {W}),
@@ -50,6 +54,7 @@ RULES: dict[tuple[str, str], tuple[str, set[str]]] = {
     ("accepted", "unassign"): ("registered", {S}),
     ("accepted", "approve_quote"): ("accepted", {S}),
     ("accepted", "cancel"): ("cancelled", THE_OFFICE),
+    ("accepted", "move"): ("accepted", THE_OFFICE),
 
     ("nobody_home", "dispatch"): ("dispatched", {S}),
     ("nobody_home", "reschedule"): ("registered", {C, S}),
@@ -62,10 +67,15 @@ RULES: dict[tuple[str, str], tuple[str, set[str]]] = {
     ("on_site", "request_price"): ("awaiting_price", {W}),
     # at the door nobody cancels: the worker records the refusal and the supervisor decides
     ("on_site", "refuse"): ("refused", {W}),
+    # people change (ill, the wrong skill): someone else goes to the door, or back to the tray
+    ("on_site", "reassign"): ("dispatched", {S}),
+    ("on_site", "unassign"): ("registered", {S}),
 
     ("awaiting_price", "approve_price"): ("in_progress", {S}),
     ("awaiting_price", "reject_price"): ("on_site", {S}),
     ("awaiting_price", "refuse"): ("refused", {W}),
+    ("awaiting_price", "reassign"): ("dispatched", {S}),
+    ("awaiting_price", "unassign"): ("registered", {S}),
 
     # refused: another price at the door, or closed (nothing charged, or a call-out fee)
     ("refused", "requote"): ("on_site", {S}),
@@ -78,6 +88,8 @@ RULES: dict[tuple[str, str], tuple[str, set[str]]] = {
     # a fee waived (covered by the management fee after all, a dispute given up): only the
     # supervisor, only before any money is taken or reviewed
     ("in_progress", "waive"): ("in_progress", {S}),
+    # under way: the agreed fee stands and the new worker finishes the job
+    ("in_progress", "reassign"): ("in_progress", {S}),
     ("completed", "waive"): ("completed", {S}),
     ("handed_back", "waive"): ("handed_back", {S}),
     ("disputed", "waive"): ("completed", {S}),
@@ -186,3 +198,13 @@ def test_may_agrees_with_the_rules(state, action, actor):
     assert (action in allowed_actions(who, state, worker_id)) is (want is not None)
     if want is not None:
         assert next_state(state, action) == want
+
+
+@pytest.mark.parametrize("state", ["dispatched", "accepted", "on_site", "awaiting_price",
+                                   "in_progress"])
+def test_taking_a_job_from_someone_at_the_door_needs_the_reason(state):
+    at_the_door = state in ("on_site", "awaiting_price", "in_progress")
+    assert needs_note("reassign", state) is at_the_door
+    assert needs_note("unassign", state) is at_the_door
+    assert needs_note("cancel", state) and needs_note("waive", state)
+    assert not needs_note("move", state)

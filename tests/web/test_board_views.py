@@ -231,9 +231,14 @@ def test_buttons_come_from_the_state_table(supervisor, scene):
     assert "Dispatch" in card(resp, s["urgent"].number)
     dispatched = card(resp, s["dispatched"].number)
     assert "Reassign" in dispatched and "Take back" in dispatched and "Dispatch" not in dispatched
-    for name in ("on_site", "in_progress", "completed"):
-        assert "<form" not in supervisor.get("/supervise/").get_data(as_text=True).split(
-            f'id="card-{s[name].number}"')[1].split("</article>")[0], name
+    # Someone at the door: the job may go to another worker (or back), with the reason.
+    on_site = card(resp, s["on_site"].number)
+    assert "Reassign" in on_site and "Take back" in on_site and "Dispatch" not in on_site
+    assert on_site.count("Reason (the worker ill, the wrong skill…)") == 2
+    under_way = card(resp, s["in_progress"].number)
+    assert "Reassign" in under_way and "Take back" not in under_way
+    assert "<form" not in supervisor.get("/supervise/").get_data(as_text=True).split(
+        f'id="card-{s["completed"].number}"')[1].split("</article>")[0]
     assert "Approve quoted price" in card(resp, s["quote"].number)
     assert "Approve quoted price" not in card(resp, s["plain"].number)
 
@@ -453,12 +458,22 @@ def test_an_action_the_state_no_longer_allows_is_refused(db, supervisor, scene):
                                data={"version": slip.version})
         assert resp.status_code == 422, action
         assert len(form_alerts(resp)) == 1 and slip.number in form_alerts(resp)[0], action
+    # Handing a job under way to someone else is possible, but only with the reason.
     resp = supervisor.post(f"/supervise/slips/{slip.number}/dispatch", headers=HX,
                            data={"version": slip.version, "worker_id": scene.workers[1].id})
     assert resp.status_code == 422
-    assert form_alerts(resp) == [f"Slip {slip.number} is In progress: “Dispatch” is not "
-                                 f"possible now."]
+    assert form_alerts(resp) == [f"{slip.number}: Give a reason."]
+    assert card(resp, slip.number).endswith("Reason (the worker ill, the wrong skill…) Give a "
+                                            "reason.")  # next to the field, on the card
     assert snapshot(db, slip) == before
+    done = scene.slips["completed"]
+    other = next(w for w in scene.workers if w.id != done.worker_id)
+    resp = supervisor.post(f"/supervise/slips/{done.number}/dispatch", headers=HX,
+                           data={"version": done.version, "worker_id": other.id,
+                                 "note": "换人"})
+    assert resp.status_code == 422
+    assert form_alerts(resp) == [f"Slip {done.number} is Completed: “Reassign” is not "
+                                 f"possible now."]
 
 
 def test_approving_a_quote_that_needs_nothing_is_refused(db, supervisor, scene):

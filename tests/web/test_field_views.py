@@ -17,6 +17,7 @@ from app.extensions import db as _db
 from app.models.slips import Slip, SlipEvent, SlipPhoto
 from app.services import clock
 from app.services import slips as svc
+from app.web.filters import local_time
 from tests import factories
 from tests.web.pages import field_errors, flashes, form_alerts, grab, text
 
@@ -731,3 +732,15 @@ def test_a_job_given_to_someone_else_meanwhile_says_so_on_the_next_refresh(phone
     assert live.status_code == 200 and "<html" not in live.text
     assert 'id="job"' in live.text and "This slip is not assigned to you" in text(live)
     assert slip.number not in grab(phone.get("/field/"), lambda t, a: a.get("id") == "jobs")[0]
+
+
+def test_a_job_moved_by_the_desk_shows_the_new_time_and_who_moved_it(phone, supervisor, pl):
+    slip = job_for(phone.user, supervisor)
+    clerk = factories.user("clerk")
+    start = reload(slip).window_start + timedelta(days=1)
+    svc.move(reload(slip), clerk, start, start + timedelta(hours=2), "Resident is out today")
+    _db.session.commit()
+    page = text(phone.get(f"/field/jobs/{slip.number}"))
+    window = f"{local_time(start, '%m-%d %H:%M')}–{local_time(start + timedelta(hours=2), '%H:%M')}"
+    assert f"New time: {window}" in page
+    assert f"{clerk.full_name} moved this job at" in page and "Resident is out today" in page

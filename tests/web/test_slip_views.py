@@ -276,10 +276,10 @@ def form_ids(resp) -> set[str]:
 
 
 @pytest.mark.parametrize("state, clerk_sees, boss_sees, board", [
-    (State.REGISTERED, {"cancel"}, {"cancel"}, "Dispatch"),
-    (State.DISPATCHED, {"cancel"}, {"cancel"}, "Reassign, Take back"),
+    (State.REGISTERED, {"move", "cancel"}, {"move", "cancel"}, "Dispatch"),
+    (State.DISPATCHED, {"move", "cancel"}, {"move", "cancel"}, "Reassign, Take back"),
     (State.NOBODY_HOME, {"reschedule", "cancel"}, {"reschedule", "cancel"}, "Dispatch"),
-    (State.IN_PROGRESS, {"dispute"}, {"dispute", "waive"}, None),
+    (State.IN_PROGRESS, {"dispute"}, {"dispute", "waive"}, "Reassign"),
     (State.COMPLETED, {"hand_back", "dispute"}, {"hand_back", "dispute", "waive"}, None),
     (State.DISPUTED, set(), {"resolve", "waive"}, None),
     (State.REFUSED, set(), {"charge_call_out", "close_refused", "requote"}, None),
@@ -696,3 +696,20 @@ def test_the_nobody_home_card_is_offered_while_a_worker_is_on_the_way(clerk, sta
     html = clerk.get(f"/slips/{slip.number}").get_data(as_text=True)
     assert (f'href="/slips/{slip.number}/card.pdf"' in html) == offered
     assert f'href="/slips/{slip.number}/slip.pdf"' in html
+
+
+def test_the_desk_moves_an_appointment_when_the_resident_calls(clerk, staff, db):
+    slip = drive(new_slip(staff), staff, State.DISPATCHED)
+    day = clock.local_today() + timedelta(days=2)
+    resp = post(clerk, slip, "move", day=day.isoformat(), window_start="09:00",
+                window_end="10:30", note="住户改约后天上午")
+    assert resp.status_code == 302
+    slip = reload(db, slip.number)
+    assert slip.state == "dispatched" and slip.worker_id == staff.worker.id
+    assert slip.window_start == local(day, 9) and slip.due_at == local(day, 10, 30)
+    page = clerk.get(f"/slips/{slip.number}")
+    assert "moved to the new time; the worker's phone shows it." in " ".join(flashes(page))
+    assert f"{day.isoformat()} 09:00 – 10:30" in text(page) and "住户改约后天上午" in text(page)
+    same = post(clerk, slip, "move", day=day.isoformat(), window_start="09:00",
+                window_end="10:30")
+    assert same.status_code == 422 and "That is the time already booked." in text(same)
