@@ -15,6 +15,7 @@ class Perm(StrEnum):
     SIGNED_IN = "signed_in"                # any active staff account
     DESK = "desk"                          # the clerk's front-desk workspace
     SUPERVISE = "supervise"                # the supervisor's workspace
+    BOARD_VIEW = "board_view"              # watch the dispatch board (the manager: read only)
     FIELD = "field"                        # the worker's phone screens
     CASHIER = "cashier"                    # the cashier's workspace
     MANAGE = "manage"                      # the manager's workspace
@@ -48,6 +49,9 @@ GRANTS: dict[Perm, frozenset[Role]] = {
     Perm.SIGNED_IN: _ALL,
     Perm.DESK: frozenset({Role.CLERK}),
     Perm.SUPERVISE: frozenset({Role.SUPERVISOR}),
+    # 项目经理负责对有偿服务进行监督: the manager watches; the board's buttons come from the
+    # state table, which gives the manager none, so the board is read-only for them.
+    Perm.BOARD_VIEW: frozenset({Role.SUPERVISOR, Role.MANAGER}),
     Perm.FIELD: frozenset({Role.WORKER}),
     Perm.CASHIER: frozenset({Role.CASHIER}),
     Perm.MANAGE: frozenset({Role.MANAGER}),

@@ -418,7 +418,7 @@ def void(number: str):
 # ---- the day's cash ---------------------------------------------------------------------
 
 @bp.route("/day")
-@require(Perm.CASHIER)
+@require(Perm.CASH_REPORT)
 def today():
     """The cash report of today, or of the day picked (?day=YYYY-MM-DD)."""
     picked = request.args.get("day", "").strip()[:10]
@@ -439,7 +439,7 @@ def _day_page(day: date, form: CashCountForm | None = None, status: int = 200):
 
 
 @bp.route("/day/<day>")
-@require(Perm.CASHIER)
+@require(Perm.CASH_REPORT)
 def day(day: str):
     """The day's cash report: by method and by cashier, expected against counted cash, every
     payment and reversal. A day not begun (or not a date) is not found, with the reason."""

@@ -28,7 +28,7 @@ from app.web.render import page_or_partial
 bp = Blueprint("supervise", __name__, url_prefix="/supervise")
 
 @bp.route("/")
-@require(Perm.SUPERVISE)
+@require(Perm.BOARD_VIEW)
 def home():
     """The dispatch board: open slips in lanes by state, urgent on top, the unassigned tray,
     each worker's load today. Refreshes itself when anything changes (live).

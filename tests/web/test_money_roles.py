@@ -16,7 +16,7 @@ from app.extensions import db as _db
 from app.models import Category, ListStatus, PriceItem, PriceList
 from app.models.billing import AccountEntry, DepositRefund, Payment, RefundState
 from app.models.slips import Slip
-from app.services import billing, reception
+from app.services import billing, clock, reception
 from app.services import slips as svc
 from tests import factories
 from tests.moments import past_list_date, tomorrow
@@ -598,3 +598,20 @@ def test_a_fee_waived_on_the_slip_page_is_listed_for_the_manager(world, board, m
     printed = printed.decode()
     assert "¥30.00 ¥0.00" in printed and "公共管道问题，免收" in printed
     assert board.user.full_name in printed
+
+
+def test_the_manager_watches_the_board_and_reads_the_days_cash_without_acting(world, manager):
+    slip = open_slip(world, world["owner"])
+    _db.session.commit()
+    board = manager.get("/supervise/")
+    assert board.status_code == 200 and slip.number in board.text
+    assert "<form" not in board.text.split(f'id="card-{slip.number}"')[1].split("</article>")[0]
+    assert manager.post(f"/supervise/slips/{slip.number}/dispatch",
+                        data={"version": slip.version,
+                              "worker_id": world["cashier"].id}).status_code == 403
+    day = clock.local_today().isoformat()
+    page = manager.get(f"/cashier/day/{day}")
+    assert page.status_code == 200 and f"Cash report {day}" in page.text
+    assert "Record the count" not in page.text and 'href="/cashier/"' not in page.text
+    assert manager.get(f"/reports/cashier/{day}.pdf").status_code == 200
+    assert manager.post(f"/cashier/day/{day}/count", data={"counted": "0"}).status_code == 403

@@ -90,7 +90,9 @@ def change(sup: Http) -> tuple[float, float, str]:
         raise RuntimeError("no reassign form on the board")
     action, fields, name, ids = form
     sent = time.perf_counter()
-    status = sup.post(action, {**fields, name: ids[0]}, {"HX-Request": "true"})[0]
+    # The reason is needed once the worker is at the door; the board may show such a card first.
+    status = sup.post(action, {**fields, name: ids[0], "note": "bench: reassigned"},
+                      {"HX-Request": "true"})[0]
     if status >= 400:
         raise RuntimeError(f"POST {action}: HTTP {status}")
     return sent, time.perf_counter(), action
