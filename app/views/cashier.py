@@ -104,7 +104,7 @@ def _queue(stamp: int | None = None, status: int = 200):
 
 
 @bp.route("/")
-@require(Perm.CASHIER)
+@require(Perm.TILL_VIEW)
 def home():
     """The queue of slips waiting at the till (refreshes live), the unit finder, and the way
     to the day's cash report, month end and refunds to pay out."""

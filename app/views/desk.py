@@ -178,7 +178,7 @@ def _add_resident(unit: Unit, form: ContactForm) -> Resident:
 
 
 @bp.route("/log")
-@require(Perm.DESK)
+@require(Perm.RECEPTION_LOG)
 def log():
     """The reception log, newest first: by day (today unless chosen), kind and clerk; paged."""
     stamp = live.current()
@@ -220,7 +220,7 @@ def _day_arg(args) -> date | None:
 
 
 @bp.route("/contacts/<int:entry_id>")
-@require(Perm.DESK)
+@require(Perm.RECEPTION_LOG)
 def contact(entry_id: int):
     """One contact as logged, the slips it led to, and the answer box while it is open."""
     entry = _entry(entry_id)
@@ -466,7 +466,7 @@ def _slip_url(number: str) -> str:
 # ---- the desk's slip list -----------------------------------------------------------------
 
 @bp.route("/slips")
-@require(Perm.DESK)
+@require(Perm.RECEPTION_LOG)
 def slips():
     """Slips opened on a day (today unless chosen), by state or number; newest first, live."""
     stamp = live.current()

@@ -9,11 +9,11 @@ from app.web.guards import can
 # endpoint, label, permission
 OFFICE_NAV = [
     ("desk.home", _l("Front desk"), Perm.DESK),
-    ("desk.log", _l("Reception log"), Perm.DESK),
-    ("desk.slips", _l("Slips"), Perm.DESK),
+    ("desk.log", _l("Reception log"), Perm.RECEPTION_LOG),
+    ("desk.slips", _l("Slips"), Perm.RECEPTION_LOG),
     ("supervise.home", _l("Dispatch board"), Perm.BOARD_VIEW),
     ("supervise.accounts", _l("Account review"), Perm.ACCOUNT_REVIEW),
-    ("cashier.home", _l("Cashier"), Perm.CASHIER),
+    ("cashier.home", _l("Cashier"), Perm.TILL_VIEW),
     ("cashier.today", _l("Cash report"), Perm.CASH_REPORT),
     ("cashier.month_end", _l("Month end"), Perm.CASHIER),
     ("manage.home", _l("Manager"), Perm.MANAGE),
