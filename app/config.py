@@ -63,6 +63,10 @@ class Config:
     PUBLIC_URL = os.environ.get("PSD_PUBLIC_URL", "")
     # Urgent slips: the worker must be at the door this many minutes after the call.
     URGENT_RESPONSE_MINUTES = 30
+    # ...so one must be sent within this many: after it, the board raises the alarm (first on
+    # the on-duty supervisor's board), and this many more later on every other board too.
+    URGENT_DISPATCH_MINUTES = 10
+    URGENT_ESCALATE_MINUTES = 10
 
 
 class TestConfig(Config):

@@ -246,6 +246,7 @@ def one_of_everything(app) -> dict:
         "entry_id": entry.id, "slip_number": job.number, "slip_id": job.id,
         "version": job.version, "photo_id": photo.id, "action": "dispute",
         "worker_id": worker.id, "approved_item_id": approved.items[0].id,
+        "supervisor_id": supervisor.id,
     }
 
 

@@ -17,6 +17,7 @@ class Perm(StrEnum):
     RECEPTION_LOG = "reception_log"        # read the reception log and the desk's slip list
     SUPERVISE = "supervise"                # the supervisor's workspace
     BOARD_VIEW = "board_view"              # watch the dispatch board (the manager: read only)
+    DUTY_SET = "duty_set"                  # say who is the supervisor on duty tonight
     FIELD = "field"                        # the worker's phone screens
     CASHIER = "cashier"                    # the cashier's workspace
     TILL_VIEW = "till_view"                # watch the till's queue (the manager: read only)
@@ -58,6 +59,7 @@ GRANTS: dict[Perm, frozenset[Role]] = {
     # 项目经理负责对有偿服务进行监督: the manager watches; the board's buttons come from the
     # state table, which gives the manager none, so the board is read-only for them.
     Perm.BOARD_VIEW: frozenset({Role.SUPERVISOR, Role.MANAGER}),
+    Perm.DUTY_SET: frozenset({Role.SUPERVISOR, Role.MANAGER}),
     Perm.FIELD: frozenset({Role.WORKER}),
     Perm.CASHIER: frozenset({Role.CASHIER}),
     Perm.TILL_VIEW: frozenset({Role.CASHIER, Role.MANAGER}),

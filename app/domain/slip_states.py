@@ -25,6 +25,8 @@ class State(StrEnum):
     ON_SITE = "on_site"              # 已到场: checked in at the door
     AWAITING_PRICE = "awaiting_price"  # 待审批: a fee outside the list waits for the supervisor
     IN_PROGRESS = "in_progress"      # 施工中: the resident agreed the fee; work under way
+    PAUSED = "paused"                # 待续: a second visit is needed (a part on order); the
+                                     # fee stands, a new window is agreed
     COMPLETED = "completed"          # 已完工: the resident signed acceptance
     HANDED_BACK = "handed_back"      # 已返单: the slip is back at the desk
     NOBODY_HOME = "nobody_home"      # 无人在家: waits for a new time with the resident
@@ -52,6 +54,7 @@ class Action(StrEnum):
     REQUEST_PRICE = "request_price"
     APPROVE_PRICE = "approve_price"
     REJECT_PRICE = "reject_price"
+    PAUSE = "pause"                    # a second visit is needed: the reason, a new window
     COMPLETE = "complete"
     HAND_BACK = "hand_back"
     CANCEL = "cancel"
@@ -100,8 +103,12 @@ TRANSITIONS: dict[State, dict[Action, State]] = {
                 A.CHARGE_CALL_OUT: S.COMPLETED},
     # A fee is waived only before any money is taken or reviewed (a receipt is voided, an
     # entry reversed first): the waiver, its supervisor and reason stay on the slip.
-    S.IN_PROGRESS: {A.COMPLETE: S.COMPLETED, A.DISPUTE: S.DISPUTED, A.WAIVE: S.IN_PROGRESS,
-                    A.REASSIGN: S.IN_PROGRESS},
+    S.IN_PROGRESS: {A.COMPLETE: S.COMPLETED, A.PAUSE: S.PAUSED, A.DISPUTE: S.DISPUTED,
+                    A.WAIVE: S.IN_PROGRESS, A.REASSIGN: S.IN_PROGRESS},
+    # Unfinished work keeps its slip, its number and its agreed fee: the worker (or whoever
+    # is sent instead) checks in again at the new time and the work goes on.
+    S.PAUSED: {A.CHECK_IN: S.IN_PROGRESS, A.MOVE: S.PAUSED, A.REASSIGN: S.PAUSED,
+               A.DISPUTE: S.DISPUTED, A.WAIVE: S.PAUSED},
     S.COMPLETED: {A.HAND_BACK: S.HANDED_BACK, A.SETTLE: S.SETTLED,
                   A.POST_TO_ACCOUNT: S.ON_ACCOUNT, A.DISPUTE: S.DISPUTED,
                   A.WAIVE: S.COMPLETED},
@@ -128,6 +135,7 @@ ACTION_ROLES: dict[Action, frozenset[Role]] = {
     A.REQUOTE: _BOARD, A.CLOSE_REFUSED: _BOARD, A.CHARGE_CALL_OUT: _BOARD,
     A.ACCEPT: _FIELD, A.CHECK_IN: _FIELD, A.NOBODY_HOME: _FIELD, A.CONFIRM_FEE: _FIELD,
     A.REQUEST_PRICE: _FIELD, A.COMPLETE: _FIELD, A.REFUSE: _FIELD,
+    A.PAUSE: frozenset({Role.WORKER, Role.SUPERVISOR}),
     A.RESCHEDULE: _DESK, A.MOVE: _DESK, A.HAND_BACK: _DESK,
     # Cancelling belongs to the office (the resident calls the desk), never to the worker.
     A.CANCEL: _DESK,
@@ -156,9 +164,9 @@ PAPER_OUT = frozenset({S.COMPLETED, S.SETTLED, S.ON_ACCOUNT})
 # Actions that need a note (a reason) to be legal.
 NEEDS_NOTE = frozenset({A.CANCEL, A.DISPUTE, A.REJECT_PRICE, A.RESOLVE, A.WAIVE, A.REVERSE,
                         A.VOID,
-                        A.REFUSE, A.REQUOTE, A.CLOSE_REFUSED, A.CHARGE_CALL_OUT})
+                        A.REFUSE, A.REQUOTE, A.CLOSE_REFUSED, A.CHARGE_CALL_OUT, A.PAUSE})
 # Someone has been at the door: taking the job from them needs the reason.
-AT_THE_DOOR = frozenset({S.ON_SITE, S.AWAITING_PRICE, S.IN_PROGRESS})
+AT_THE_DOOR = frozenset({S.ON_SITE, S.AWAITING_PRICE, S.IN_PROGRESS, S.PAUSED})
 # Taken only through the money services (a payment, an entry review), never a bare button.
 MONEY_ACTIONS = frozenset({A.SETTLE, A.POST_TO_ACCOUNT, A.CLOSE, A.REVERSE, A.PREPAY, A.VOID})
 
@@ -166,7 +174,8 @@ MONEY_ACTIONS = frozenset({A.SETTLE, A.POST_TO_ACCOUNT, A.CLOSE, A.REVERSE, A.PR
 # worker's phone offers the rest (money actions are on the money screens only).
 BOARD_ACTIONS = frozenset({A.DISPATCH, A.REASSIGN, A.UNASSIGN, A.APPROVE_QUOTE,
                            A.APPROVE_PRICE, A.REJECT_PRICE})
-PAGE_ACTIONS = (A.RESCHEDULE, A.MOVE, A.HAND_BACK, A.RESOLVE, A.CHARGE_CALL_OUT, A.CLOSE_REFUSED,
+PAGE_ACTIONS = (A.RESCHEDULE, A.MOVE, A.PAUSE, A.HAND_BACK, A.RESOLVE, A.CHARGE_CALL_OUT,
+                A.CLOSE_REFUSED,
                 A.REQUOTE, A.DISPUTE, A.WAIVE, A.CANCEL)
 
 
@@ -216,6 +225,7 @@ STATE_LABELS = {
     S.REGISTERED: _l("Registered"), S.DISPATCHED: _l("Dispatched"),
     S.ACCEPTED: _l("Accepted"), S.ON_SITE: _l("On site"),
     S.AWAITING_PRICE: _l("Price awaiting approval"), S.IN_PROGRESS: _l("In progress"),
+    S.PAUSED: _l("Paused: second visit"),
     S.COMPLETED: _l("Completed"), S.HANDED_BACK: _l("Handed back"),
     S.NOBODY_HOME: _l("Nobody home"), S.REFUSED: _l("Refused at the door"),
     S.CANCELLED: _l("Cancelled"),
@@ -230,6 +240,7 @@ ACTION_LABELS = {
     A.APPROVE_QUOTE: _l("Approve quoted price"),
     A.CONFIRM_FEE: _l("Resident agrees the fee"), A.REQUEST_PRICE: _l("Ask supervisor"),
     A.APPROVE_PRICE: _l("Approve price"), A.REJECT_PRICE: _l("Refuse price"),
+    A.PAUSE: _l("Pause: second visit needed"),
     A.COMPLETE: _l("Complete"), A.HAND_BACK: _l("Slip handed back"),
     A.CANCEL: _l("Cancel slip"), A.REFUSE: _l("Resident refused"),
     A.REQUOTE: _l("Quote again at the door"), A.CLOSE_REFUSED: _l("Close without charge"),

@@ -1,11 +1,13 @@
 """The dispatch board's small forms: each carries the slip version its card was drawn from."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-from wtforms import DateTimeLocalField, StringField
-from wtforms.validators import DataRequired, Length, Optional
+from datetime import time
 
-from app.forms.fields import VersionedForm, WholeNumberField, version_field
+from flask_babel import lazy_gettext as _l
+from wtforms import DateTimeLocalField, StringField, TimeField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from app.forms.fields import BaseForm, VersionedForm, WholeNumberField, version_field
 
 STALE_FORM = _l("This card was out of date. The board has been refreshed: look at the slip again.")
 
@@ -46,3 +48,16 @@ class RejectPriceForm(SlipActionForm):
 
     note = StringField(_l("Reason"), validators=[
         DataRequired(_l("Give a reason.")), Length(max=300, message=_l("At most 300 characters."))])
+
+
+class DutyForm(BaseForm):
+    """Who is on duty tonight, until when (a clock time: the next time it comes round)."""
+
+    supervisor_id = WholeNumberField(_l("Supervisor on duty"), message=_l("Choose a supervisor."),
+                                     validators=[DataRequired(_l("Choose a supervisor."))])
+    until = TimeField(_l("Until"), default=time(8, 0),
+                      validators=[InputRequired(_l("Enter the time the duty ends."))])
+
+
+class EndDutyForm(BaseForm):
+    """End the running duty now (nothing to fill in but the CSRF token)."""

@@ -22,6 +22,7 @@ from app.forms.fields import (
     key_field,
     version_field,
 )
+from app.forms.slip_page import WindowFields
 from app.models.slips import PhotoKind
 
 # The most a worker may agree at the door for one unit of an item: more is a typing error.
@@ -35,6 +36,21 @@ class ActionForm(VersionedForm, OnceForm):
 
     version = version_field(STALE_PAGE)
     request_key = key_field(STALE_PAGE, required=True)
+
+
+class PauseForm(WindowFields, ActionForm):
+    """A second visit is needed (a part on order): the reason and the time agreed at the door."""
+
+    note = TextAreaField(_l("Why a second visit is needed"), validators=[
+        DataRequired(_l("Give a reason.")), Length(max=300, message=_l("At most 300 characters."))],
+        render_kw={"rows": 2})
+
+    def __init__(self, *args, today=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    def validate(self, extra_validators=None) -> bool:
+        return super().validate(extra_validators) and self.window_ok()
 
 
 class CheckInForm(ActionForm):

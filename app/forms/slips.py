@@ -1,7 +1,7 @@
 """The desk's slip form: priced lines from the list in force, the time window, the notes."""
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
@@ -16,6 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import Length, Optional, Regexp
 
+from app.domain.appointments import window_of
 from app.domain.errors import DomainError
 from app.domain.pricing import MAX_LINES, MAX_QUANTITY
 from app.forms.fields import OnceForm, YuanField
@@ -101,6 +102,7 @@ class SlipForm(OnceForm):
     window_date = DayField(_l("Day"))
     window_start = ClockField(_l("From"))
     window_end = ClockField(_l("To"))
+    window_next_day = BooleanField(_l("Ends the next day"))
     urgent = BooleanField(_l("Urgent: a worker within 30 minutes"))
     request = TextAreaField(_l("The job"), validators=[
         Optional(), Length(max=2000, message=_l("At most 2000 characters."))])
@@ -112,6 +114,8 @@ class SlipForm(OnceForm):
         Optional(), Length(max=30, message=_l("At most 30 characters."))])
     # An errand (代办): what the worker buys for the resident, prepaid with the fee.
     purchase = YuanField(_l("Purchase money (代购款)"))
+    # A follow-up slip: the number of the finished slip whose work it goes on with.
+    follows = HiddenField(validators=[Optional(), Length(max=20)])
 
     def validate(self, extra_validators=None) -> bool:
         """The fields, then the window's parts at once, so every mistake shows on one submit
@@ -137,8 +141,7 @@ class SlipForm(OnceForm):
             raise DomainError(_l("Give the time the window starts."), "window_start")
         if end is None:
             raise DomainError(_l("Give the time the window ends."), "window_end")
-        if end <= start:
-            raise DomainError(_l("The time window must end after it starts."), "window_end")
+        window_of(day, start, end, UTC, next_day=bool(self.window_next_day.data))
 
     def window(self, zone: ZoneInfo) -> tuple[datetime | None, datetime | None]:
         """The preferred time window as aware datetimes; (None, None) when left empty.
@@ -149,4 +152,4 @@ class SlipForm(OnceForm):
         day, start, end = self.window_date.data, self.window_start.data, self.window_end.data
         if day is None:
             return None, None
-        return datetime.combine(day, start, zone), datetime.combine(day, end, zone)
+        return window_of(day, start, end, zone, next_day=bool(self.window_next_day.data))

@@ -10,6 +10,7 @@ from app.models.billing import (
 )
 from app.models.catalogue import Category, ListStatus, PriceItem, PriceList
 from app.models.counters import LiveStamp, NumberSequence
+from app.models.duty import NightDuty
 from app.models.property import Building, Resident, ResidentKind, Unit
 from app.models.reception import Channel, ContactKind, ReceptionEntry
 from app.models.settings import PropertySettings
@@ -28,6 +29,7 @@ __all__ = [
     "DepositRefund",
     "ListStatus",
     "LiveStamp",
+    "NightDuty",
     "NumberSequence",
     "Payment",
     "PriceItem",

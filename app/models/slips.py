@@ -91,6 +91,8 @@ class Slip(db.Model):
     errand: Mapped[bool] = mapped_column(default=False, server_default=false())
     purchase_fen: Mapped[int] = mapped_column(default=0, server_default="0")
     purchase_spent_fen: Mapped[int | None]
+    # A follow-up slip (unfinished work done as a new job) names the slip it follows.
+    follows_id: Mapped[int | None] = mapped_column(ForeignKey("slips.id"), index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     # Every UPDATE says "WHERE version = what I read": of two people changing the slip at the
@@ -105,6 +107,8 @@ class Slip(db.Model):
     dispatched_by: Mapped[User | None] = relationship(foreign_keys=[dispatched_by_id])
     worker: Mapped[User | None] = relationship(foreign_keys=[worker_id], lazy="joined")
     waived_by: Mapped[User | None] = relationship(foreign_keys=[waived_by_id])
+    follows: Mapped[Slip | None] = relationship(remote_side="Slip.id",
+                                                foreign_keys=[follows_id])
     lines: Mapped[list[SlipLine]] = relationship(
         back_populates="slip", cascade="all, delete-orphan", order_by="SlipLine.id",
         lazy="selectin")

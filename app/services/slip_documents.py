@@ -100,6 +100,7 @@ def slip_context(slip: Slip, locale: str) -> dict:
         "contact_name": slip.contact_name,
         "phone": slip.contact_phone or (resident.phone if resident else ""),
         "request": slip.request,
+        "follows": slip.follows.number if slip.follows else "",
         "notes": slip.notes,
         "window": window_text(slip.window_start, slip.window_end),
         "urgent": slip.urgent,

@@ -76,6 +76,7 @@ class SlipRequest:
     lines: list[LineRequest] = field(default_factory=list)
     reception: ReceptionEntry | None = None
     purchase_fen: int = 0   # an errand's purchase money, prepaid with the fee
+    follows: Slip | None = None  # unfinished work done as a new job: the slip it follows
 
 
 ERRAND_CATEGORY = "errands"  # the price list's 代办 category: such a slip is an errand
@@ -161,6 +162,8 @@ def open_slip(req: SlipRequest, actor: User, price_list: PriceList | None) -> Sl
         raise DomainError(_l("A price cannot be negative."), "purchase")
     if req.purchase_fen and not errand:
         raise DomainError(_l("Purchase money is only for errands (代办)."), "purchase")
+    if req.follows is not None:
+        _check_follows(req.follows, req.unit)
     now = clock.now()
     month = clock.month_of(now).replace("-", "")
     slip = Slip(number=slip_number(month), unit=req.unit, resident=resident,
@@ -171,19 +174,43 @@ def open_slip(req: SlipRequest, actor: User, price_list: PriceList | None) -> Sl
                 price_list=price_list, lines=lines, received_by=actor, reception=req.reception,
                 created_at=now, updated_at=now, errand=errand, purchase_fen=req.purchase_fen,
                 pay_route=settlement.default_route(resident.kind if resident else None,
-                                                   errand=errand, free=req.free).value)
+                                                   errand=errand, free=req.free).value,
+                follows=req.follows)
     slip.quoted_total_fen = sum(line.amount_fen for line in lines)
     slip.due_at = _due(slip, now)
     db.session.add(slip)
     if req.reception is not None and req.reception.closed_at is None:
         req.reception.closed_at = now  # its follow-up column now holds this slip's number
     db.session.flush()
-    _append(slip, "open", None, State.REGISTERED, actor.id, "", None, None)
+    _append(slip, "open", None, State.REGISTERED, actor.id, "",
+            {"follows": req.follows.number} if req.follows else None, None)
     record("slip.open", "slip", slip.id, slip.number, actor_id=actor.id,
            after={"unit": req.unit.label, "total_fen": slip.quoted_total_fen,
-                  "urgent": slip.urgent})
+                  "urgent": slip.urgent,
+                  **({"follows": req.follows.number} if req.follows else {})})
     live.changed()
     return slip
+
+
+# A follow-up is opened for work done and signed: unfinished work still open is paused
+# instead, and a cancelled job has nothing to follow.
+FOLLOWABLE = frozenset({State.COMPLETED, State.HANDED_BACK, State.SETTLED, State.ON_ACCOUNT,
+                        State.CLOSED})
+
+
+def _check_follows(first: Slip, unit: Unit) -> None:
+    if first.unit_id != unit.id:
+        raise DomainError(_l("A follow-up slip is for the same unit as slip %(number)s.",
+                             number=first.number))
+    if first.state not in FOLLOWABLE:
+        raise DomainError(_l("Slip %(number)s is not finished: pause it for a second visit "
+                             "instead of opening a follow-up.", number=first.number))
+
+
+def follow_ups(slip: Slip) -> list[Slip]:
+    """The slips opened to finish this one's work, oldest first."""
+    return list(db.session.scalars(select(Slip).where(Slip.follows_id == slip.id)
+                                   .order_by(Slip.id)))
 
 
 def _due(slip: Slip, now: datetime) -> datetime | None:
@@ -320,13 +347,38 @@ def accept(slip: Slip, user: User, **kw) -> Slip:
 
 
 def check_in(slip: Slip, user: User, *, damage_note: str = "", **kw) -> Slip:
-    """At the door: time stamped; damage seen before touching anything is noted."""
+    """At the door: time stamped; damage seen before touching anything is noted. Back for a
+    second visit, the work goes on at the fee agreed (the first arrival stays on the slip)."""
+    second_visit = slip.state == State.PAUSED
+
     def effect(s: Slip) -> dict:
-        s.checked_in_at = clock.now()
+        if not second_visit or s.checked_in_at is None:
+            s.checked_in_at = clock.now()
+        s.paused_since = None
         if damage_note.strip():
             s.damage_note = damage_note.strip()
-        return {"damage": s.damage_note} if s.damage_note else {}
+        data = {"damage": s.damage_note} if s.damage_note else {}
+        return {**data, "second_visit": True} if second_visit else data
     return act(slip, Action.CHECK_IN, user, effect=effect, **kw)
+
+
+def pause(slip: Slip, user: User, reason: str, window_start: datetime | None,
+          window_end: datetime | None, **kw) -> Slip:
+    """The work needs a second visit (a part on order): the reason and the new window agreed
+    with the resident. The slip keeps its number and agreed fee; the time it waits does not
+    run against the worker (the clock runs again for the second visit's window)."""
+    if window_start is None:
+        raise DomainError(_l("Agree the second visit's time with the resident."),
+                          "window_start")
+    _check_window(window_start, window_end)
+    if window_end <= clock.now():
+        raise DomainError(_l("The second visit must be in the future."), "window_end")
+
+    def effect(s: Slip) -> dict:
+        s.paused_since = clock.now()
+        s.window_start, s.window_end, s.due_at = window_start, window_end, window_end
+        return {"window_start": window_start.isoformat(), "window_end": window_end.isoformat()}
+    return act(slip, Action.PAUSE, user, note=reason, effect=effect, **kw)
 
 
 def nobody_home(slip: Slip, user: User, **kw) -> Slip:
@@ -377,7 +429,7 @@ def move(slip: Slip, user: User, window_start: datetime | None, window_end: date
         if (s.window_start, s.window_end) == (window_start, window_end):
             raise DomainError(_l("That is the time already booked."), "window_start")
         s.window_start, s.window_end = window_start, window_end
-        if not s.urgent:
+        if not s.urgent or s.state == State.PAUSED:  # a second visit is booked, urgent or not
             s.due_at = window_end
         return {"window_start": window_start.isoformat(), "window_end": window_end.isoformat(),
                 "was_start": was[0], "was_end": was[1]}
@@ -596,6 +648,11 @@ def sla_clock(slip: Slip, now: datetime | None = None) -> Clock:
     now = now or clock.now()
     if slip.state == State.NOBODY_HOME:
         return Clock(slip.due_at, True, False, None)
+    if slip.state == State.PAUSED:  # waiting for the second visit; its window runs the clock
+        if slip.window_start is not None and now < slip.window_start:
+            return Clock(slip.due_at, True, False, None)
+        left = int((slip.due_at - now).total_seconds() // 60) if slip.due_at else None
+        return Clock(slip.due_at, False, left is not None and left < 0, left)
     # Stopped once someone reached the door (a job handed to another worker since included).
     if slip.state not in WAITING_RESPONSE or slip.due_at is None or slip.checked_in_at:
         return Clock(slip.due_at, False, False, None)
@@ -615,11 +672,12 @@ class Board:
     workers: list[User]
     load: dict[int, int]       # open slips per worker for today
     now: datetime
+    supervisors: list[User]    # who may be set on duty for the night
 
 
 BOARD_LANES = (State.REGISTERED, State.NOBODY_HOME, State.AWAITING_PRICE, State.REFUSED,
                State.DISPATCHED,
-               State.ACCEPTED, State.ON_SITE, State.IN_PROGRESS, State.DISPUTED,
+               State.ACCEPTED, State.ON_SITE, State.IN_PROGRESS, State.PAUSED, State.DISPUTED,
                State.COMPLETED)
 
 
@@ -637,7 +695,8 @@ def board(day: date | None = None) -> Board:
     lanes: dict[str, list[Slip]] = {s.value: [] for s in BOARD_LANES}
     for slip in slips:
         lanes[slip.state].append(slip)
-    workers = active_workers()
+    staff = _active_staff(Role.WORKER, Role.SUPERVISOR)
+    workers = [u for u in staff if Role.WORKER.value in u.roles]
     start, end = clock.day_bounds(day)
     # Two parts, each on its own index (state; completed_at), so the count never walks the
     # history: slips on a worker's hands now, and slips they finished today.
@@ -649,18 +708,20 @@ def board(day: date | None = None) -> Board:
     ).subquery()
     load_rows = db.session.execute(
         select(held.c.worker_id, func.count()).group_by(held.c.worker_id)).all()
-    return Board(lanes, workers, dict(load_rows), clock.now())
+    return Board(lanes, workers, dict(load_rows), clock.now(),
+                 [u for u in staff if Role.SUPERVISOR.value in u.roles])
 
 
-def active_workers() -> list[User]:
+def _active_staff(*roles: Role) -> list[User]:
+    """Active people holding any of `roles`, by name (one query, their roles loaded with it)."""
+    holders = select(UserRole.user_id).where(UserRole.role.in_([r.value for r in roles]))
     return list(db.session.scalars(
-        select(User).join(UserRole).where(UserRole.role == Role.WORKER.value,
-                                          User.active.is_(True))
+        select(User).where(User.id.in_(holders), User.active.is_(True))
         .order_by(User.full_name)))
 
 
 WORKER_ACTIVE = (State.DISPATCHED, State.ACCEPTED, State.ON_SITE, State.AWAITING_PRICE,
-                 State.REFUSED, State.IN_PROGRESS)
+                 State.REFUSED, State.IN_PROGRESS, State.PAUSED)
 
 
 def worker_jobs(worker: User, day: date | None = None) -> tuple[list[Slip], list[Slip]]:

@@ -36,7 +36,7 @@ PHOTO_MAX_SIDE = 1600            # pixels, the longer side once stored
 PHOTO_MAX_PIXELS = 24_000_000
 PHOTO_MAX_PER_SLIP = 12          # before, after and damage photos of one job
 PHOTO_STATES = frozenset({State.ON_SITE, State.AWAITING_PRICE, State.REFUSED, State.IN_PROGRESS,
-                          State.COMPLETED})
+                          State.PAUSED, State.COMPLETED})
 
 SIGNATURE_MAX_BYTES = 512 * 1024
 SIGNATURE_MAX_SIDE = 2400

@@ -264,7 +264,7 @@ def slip_new(entry_id: int):
     price_list = catalogue.in_force()
     form = SlipForm()
     if request.method == "GET":
-        _prefill(form, entry)
+        _prefill(form, entry, _followed(request.args.get("follows"), entry))
     saved, slip = save_once(form, Slip, lambda: svc.open_slip(
         _slip_request(form, entry, price_list), current_user, price_list))
     if saved:
@@ -437,23 +437,39 @@ def _slip_request(form: SlipForm, entry: ReceptionEntry,
         request=form.request.data or "", notes=form.notes.data or "",
         urgent=bool(form.urgent.data), free=bool(form.free.data),
         window_start=start, window_end=end, lines=lines, reception=entry,
-        purchase_fen=form.purchase.data or 0)
+        purchase_fen=form.purchase.data or 0, follows=_followed(form.follows.data, entry))
 
 
-def _prefill(form: SlipForm, entry: ReceptionEntry) -> None:
+def _followed(number: str | None, entry: ReceptionEntry) -> Slip | None:
+    """The slip a follow-up goes on with (one of this contact's); unknown numbers: 404."""
+    if not number:
+        return None
+    first = svc.by_number(number[:20])
+    if first is None or first.reception_id != entry.id:
+        abort(404)
+    return first
+
+
+def _prefill(form: SlipForm, entry: ReceptionEntry, follows: Slip | None = None) -> None:
     """What the desk already knows: the job, the urgency, the resident's notes and phone,
-    and a time window (the next full hour for two hours; tomorrow morning after 17:00)."""
+    and a time window (urgent: from now, day or night; else the next full hour for two hours,
+    tomorrow morning after 17:00). A follow-up starts from the job it goes on with."""
     form.request.data = entry.request
+    if follows is not None:
+        form.follows.data = follows.number
+        form.request.data = _("Follow-up of %(number)s: %(request)s", number=follows.number,
+                              request=follows.request or entry.request)
     form.urgent.data = entry.urgent
     form.free.data = entry.kind == ContactKind.FREE_REPAIR
     form.notes.data = entry.resident.notes if entry.resident else ""
     form.contact_name.data = entry.caller_name or (entry.resident.name if entry.resident else "")
     form.contact_phone.data = entry.caller_phone or (entry.resident.phone if entry.resident
                                                      else "")
-    start, end = default_window(clock.local())
+    start, end = default_window(clock.local(), urgent=entry.urgent)
     form.window_date.data = start.date()
     form.window_start.data = start.time()
     form.window_end.data = end.time()
+    form.window_next_day.data = end.date() != start.date()
 
 
 def _slip_url(number: str) -> str:

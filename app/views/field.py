@@ -25,6 +25,7 @@ from app.forms.field import (
     ActionForm,
     CheckInForm,
     CompleteForm,
+    PauseForm,
     PhotoForm,
     ReasonForm,
     complete_form,
@@ -47,7 +48,7 @@ bp = Blueprint("field", __name__, url_prefix="/field")
 FORMS = {
     Action.ACCEPT: ActionForm, Action.CHECK_IN: CheckInForm, Action.NOBODY_HOME: ActionForm,
     Action.CONFIRM_FEE: None, Action.COMPLETE: CompleteForm, Action.REFUSE: ReasonForm,
-    Action.DISPUTE: ReasonForm,
+    Action.DISPUTE: ReasonForm, Action.PAUSE: PauseForm,
 }
 POSTABLE = "any(" + ", ".join(a.value for a in FORMS) + ")"
 
@@ -150,6 +151,10 @@ def _form(action: Action, slip: Slip, fresh: bool = False):
         if fresh and not form.acceptance_name.data:
             form.acceptance_name.data = slip.contact_name
         return form
+    if action == Action.PAUSE:
+        form = PauseForm(today=clock.local_today(), **kw)
+        form.note.id = "pause-note"
+        return form
     form = FORMS[action](**kw)
     if isinstance(form, ReasonForm):  # refuse and dispute share a page: ids of their own
         form.note.id = f"{action.value}-note"
@@ -188,6 +193,8 @@ _DO = {
     Action.COMPLETE: _complete,
     Action.REFUSE: lambda s, f: refusals.refuse(s, current_user, f.note.data, **_keys(f)),
     Action.DISPUTE: lambda s, f: slips.dispute(s, current_user, f.note.data, **_keys(f)),
+    Action.PAUSE: lambda s, f: slips.pause(s, current_user, f.note.data, *f.window(clock.zone()),
+                                           **_keys(f)),
 }
 
 
@@ -209,6 +216,10 @@ def _done_message(action: Action, slip: Slip) -> str:
     if action == Action.REFUSE:
         return _("Refusal recorded: the supervisor decides what happens to slip %(number)s. "
                  "Take no money.", number=slip.number)
+    if action == Action.PAUSE:
+        return _("Paused: come back on %(day)s at %(time)s. The fee agreed stands.",
+                 day=local_time(slip.window_start, "%m-%d"),
+                 time=local_time(slip.window_start, "%H:%M"))
     return _("Slip %(number)s marked disputed: the supervisor takes it up.", number=slip.number)
 
 
@@ -223,9 +234,12 @@ def _job_page(slip: Slip, *, door: bool = False, posted=None, photo_form=None, s
     pay = _pay_facts(slip) if Action.COMPLETE in actions else None
     refusal = last.note if last is not None and last.action == Action.REJECT_PRICE else ""
     moved = last if last is not None and last.action == Action.MOVE else None
+    paused = next((e for e in reversed(events) if e.action == Action.PAUSE), None) \
+        if slip.state == State.PAUSED else None
     return page_or_partial(
         "field/job.html", "field/_job.html", status, slip=slip, actions=actions, forms=forms,
         posted=posted, door=door, clock=slips.sla_clock(slip), refusal=refusal, moved=moved,
+        paused=paused,
         photo_form=photo_form or PhotoForm(formdata=None), pay=pay, PayRoute=PayRoute,
         can_photo=slip.state in uploads.PHOTO_STATES, editable_price=editable_price,
         photo_max=current_app.config["PHOTO_MAX_BYTES"],

@@ -37,7 +37,7 @@ from app.services.pdf import render_document_html, render_pdf
 from app.services.slip_documents import card_context, slip_context
 from app.web.filters import localized
 from app.web.forms import save_form
-from app.web.guards import require
+from app.web.guards import can, require
 from app.web.render import page_or_partial
 
 bp = Blueprint("slips", __name__, url_prefix="/slips")
@@ -87,7 +87,10 @@ def _page(slip: Slip, failed: tuple[Action, SlipPageForm] | None = None, status:
         live=failed is None, stamp=stamp, fingerprint=_fingerprint(slip),
         events=slips.timeline(slip),
         clock=slips.sla_clock(slip), english=str(get_locale()) == "en",
-        offer_card=slip.state in CARD_STATES, money=_money(slip))
+        offer_card=slip.state in CARD_STATES, money=_money(slip),
+        follow_ups=slips.follow_ups(slip),
+        may_follow_up=slip.state in slips.FOLLOWABLE and slip.reception_id is not None
+        and can(Perm.RECEPTION))
 
 
 def _money(slip: Slip) -> dict:
@@ -119,7 +122,7 @@ def page(number: str):
 
 def _extra(action: Action) -> dict:
     """What a form needs besides the slip: today (a new time), the call-out fees to choose."""
-    if action in (Action.RESCHEDULE, Action.MOVE):
+    if action in (Action.RESCHEDULE, Action.MOVE, Action.PAUSE):
         return {"today": clock.local_today()}
     if action == Action.CHARGE_CALL_OUT:
         return {"items": [
@@ -129,9 +132,7 @@ def _extra(action: Action) -> dict:
 
 
 def _window(form: RescheduleForm) -> tuple[datetime, datetime]:
-    zone = clock.zone()
-    return (datetime.combine(form.day.data, form.window_start.data, zone),
-            datetime.combine(form.day.data, form.window_end.data, zone))
+    return form.window(clock.zone())
 
 
 _DO = {
@@ -148,6 +149,8 @@ _DO = {
                                                 expected_version=v),
     Action.MOVE: lambda s, f, v: slips.move(s, current_user, *_window(f), f.note.data or "",
                                             expected_version=v),
+    Action.PAUSE: lambda s, f, v: slips.pause(s, current_user, f.note.data, *_window(f),
+                                              expected_version=v),
     Action.REQUOTE: lambda s, f, v: refusals.requote(s, current_user, f.note.data,
                                                      expected_version=v),
     Action.CLOSE_REFUSED: lambda s, f, v: refusals.close_refused(s, current_user, f.note.data,
@@ -169,6 +172,8 @@ def _done_message(action: Action, number: str) -> str:
                              number=number),
         Action.MOVE: _("Slip %(number)s moved to the new time; the worker's phone shows it.",
                        number=number),
+        Action.PAUSE: _("Slip %(number)s paused: the second visit is booked and the worker's "
+                        "phone shows it.", number=number),
         Action.REQUOTE: _("Slip %(number)s goes back to the door: the worker agrees the fee "
                           "again.", number=number),
         Action.CLOSE_REFUSED: _("Slip %(number)s closed without charge.", number=number),

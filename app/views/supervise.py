@@ -15,11 +15,18 @@ from flask_login import current_user
 from app.domain.permissions import Perm
 from app.domain.slip_states import BOARD_ACTIONS, WAITING_RESPONSE, Action, State
 from app.extensions import db, htmx
-from app.forms.dispatch import DispatchForm, RejectPriceForm, SlipActionForm, UnassignForm
+from app.forms.dispatch import (
+    DispatchForm,
+    DutyForm,
+    EndDutyForm,
+    RejectPriceForm,
+    SlipActionForm,
+    UnassignForm,
+)
 from app.forms.money_review import ReverseEntryForm, ReviewEntryForm
 from app.models.billing import AccountEntry
 from app.models.slips import Slip
-from app.services import billing, clock, live, slips
+from app.services import billing, clock, duty, live, slips
 from app.web import screen_cache
 from app.web.forms import save_form
 from app.web.guards import can, require
@@ -45,7 +52,8 @@ def home():
 
 
 def _board(status: int = 200, *, failed: tuple[str, SlipActionForm] | None = None,
-           done: str | None = None, stamp: int | None = None):
+           done: str | None = None, stamp: int | None = None,
+           refused: DutyForm | EndDutyForm | None = None):
     """The board as the database has it now: the page; for htmx the board partial, and after
     an action the partial with the note that says how the action went (swapped beside it, so a
     live refresh of the board leaves the note alone)."""
@@ -65,12 +73,17 @@ def _board(status: int = 200, *, failed: tuple[str, SlipActionForm] | None = Non
     }
     if can(Perm.ACCOUNT_REVIEW):
         summary["entries"] = len(_pending_entries())
+    on_duty = duty.current(board.now)
+    duty_form = refused if isinstance(refused, DutyForm) else \
+        DutyForm(formdata=None) if can(Perm.DUTY_SET) else None
+    alerts = _messages(*failed) if failed else _form_messages(refused)
     answer = request.method == "POST"
     return page_or_partial(
         "supervise/board.html", "supervise/_answer.html" if answer else "supervise/_board.html",
         status, board=board, actions=actions, clocks=clocks, summary=summary, failed=failed,
-        alerts=_messages(*failed) if failed else [], done=done, stamp=stamp, Action=Action,
-        State=State, money_flags=_money_badges(on_board))
+        alerts=alerts, done=done, stamp=stamp, Action=Action,
+        State=State, money_flags=_money_badges(on_board), on_duty=on_duty, duty_form=duty_form,
+        alarms=duty.alarms(board.lanes[State.REGISTERED], current_user, board.now, on_duty))
 
 
 def _money_badges(on_board: list[Slip]) -> dict:
@@ -80,13 +93,20 @@ def _money_badges(on_board: list[Slip]) -> dict:
             "unpaid": billing.not_prepaid(on_board)}
 
 
-def _messages(number: str, form: SlipActionForm) -> list[str]:
-    """Every message of a refused action, for the note above the board (the card also shows
-    each one next to its field while the card is there)."""
+def _form_messages(form) -> list[str]:
+    """Every message of a refused form (none without one)."""
+    if form is None:
+        return []
     found = [str(m) for m in form.form_errors]
     for field in form:
         found += [str(m) for m in field.errors]
-    return [m if number in m else f"{number}: {m}" for m in found]
+    return found
+
+
+def _messages(number: str, form: SlipActionForm) -> list[str]:
+    """Every message of a refused action, for the note above the board (the card also shows
+    each one next to its field while the card is there)."""
+    return [m if number in m else f"{number}: {m}" for m in _form_messages(form)]
 
 
 def _slip_or_404(number: str) -> Slip:
@@ -100,11 +120,16 @@ def _act(number: str, form: SlipActionForm, action: Callable[[Slip], object],
     saved, _result = save_form(form, lambda: action(slip))
     if not saved:
         return _board(422, failed=(number, form))
-    text = message(slip)
+    return _answered(message(slip), lambda text: _board(done=text), "supervise.home")
+
+
+def _answered(text: str, draw: Callable[[str], object], endpoint: str):
+    """After an action went through: for htmx the screen as it is now with the note saying
+    so; for a plain form post the note flashed on the way back to the screen."""
     if htmx:
-        return _board(done=text)
+        return draw(text)
     flash(text, "success")
-    return redirect(url_for("supervise.home"))
+    return redirect(url_for(endpoint))
 
 
 def _local(value):
@@ -181,6 +206,37 @@ def reject_price(number: str):
                             number=s.number))
 
 
+# ---- the night: who is on duty --------------------------------------------------------------
+
+def _duty_answer(form: DutyForm | EndDutyForm, run, message):
+    saved, _result = save_form(form, run)
+    if not saved:
+        return _board(422, refused=form)
+    return _answered(message(), lambda text: _board(done=text), "supervise.home")
+
+
+@bp.route("/duty", methods=["POST"])
+@require(Perm.DUTY_SET)
+def duty_set():
+    """The supervisor on duty tonight, until a time: an urgent call nobody has been sent to
+    alarms their board first."""
+    form = DutyForm()
+    return _duty_answer(
+        form, lambda: duty.set_duty(form.supervisor_id.data, form.until.data, current_user),
+        lambda: _("%(name)s is on duty until %(time)s.",
+                  name=duty.current().supervisor.full_name,
+                  time=clock.local(duty.current().ends_at).strftime("%m-%d %H:%M")))
+
+
+@bp.route("/duty/end", methods=["POST"])
+@require(Perm.DUTY_SET)
+def duty_end():
+    """The running duty ends now: the urgent alarm rings on every board at once again."""
+    return _duty_answer(EndDutyForm(), lambda: duty.end_duty(current_user),
+                        lambda: _("Nobody is on duty now: the urgent alarm rings on every "
+                                  "board at once."))
+
+
 # ---- owners' monthly-account entries (记帐月结) -------------------------------------------
 
 def _pending_entries() -> list[AccountEntry]:
@@ -216,11 +272,7 @@ def _entry_action(entry_id: int, kind: str, form, run, message):
     if not saved:
         db.session.expire_all()
         return _accounts(422, failed=(entry_id, kind, form))
-    text = message(entry)
-    if htmx:
-        return _accounts(done=text)
-    flash(text, "success")
-    return redirect(url_for("supervise.accounts"))
+    return _answered(message(entry), lambda text: _accounts(done=text), "supervise.accounts")
 
 
 @bp.route("/accounts/<int:entry_id>/review", methods=["POST"])

@@ -39,7 +39,71 @@
     });
     var count = root.querySelector("[data-overdue-count]");
     if (count && count.textContent !== String(overdue)) { count.textContent = String(overdue); }
+    alarms(root, now);
   }
+
+  // An urgent call nobody has been sent to: its alarm shows when its time comes (the server
+  // says when, for this person: the on-duty supervisor first), rings once when it is new and
+  // again every minute while one is up, unless the sound is turned off on this screen.
+  var RING_EVERY_MS = 60000;
+  var rung = {};
+  var lastRing = 0;
+  var audio = null;
+
+  function soundOn() { return window.localStorage.getItem("board-sound") !== "off"; }
+
+  function ring() {
+    lastRing = Date.now();
+    if (!soundOn()) { return; }
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      if (audio.state === "suspended") { audio.resume(); }
+      [0, 0.35].forEach(function (delay) {
+        var tone = audio.createOscillator();
+        var gain = audio.createGain();
+        var at = audio.currentTime + delay;
+        tone.frequency.value = 880;
+        gain.gain.setValueAtTime(0.25, at);
+        gain.gain.exponentialRampToValueAtTime(0.001, at + 0.3);
+        tone.connect(gain);
+        gain.connect(audio.destination);
+        tone.start(at);
+        tone.stop(at + 0.3);
+      });
+    } catch (_e) { /* no sound on this screen: the alarm still shows */ }
+  }
+
+  function alarms(root, now) {
+    var up = 0;
+    var fresh = false;
+    root.querySelectorAll("[data-alarm-at]").forEach(function (alarm) {
+      if (now < Date.parse(alarm.getAttribute("data-alarm-at"))) { return; }
+      alarm.hidden = false;
+      up += 1;
+      var slip = alarm.getAttribute("data-alarm-slip");
+      if (!rung[slip]) { rung[slip] = true; fresh = true; }
+    });
+    root.classList.toggle("alarmed", up > 0);
+    if (fresh || (up && Date.now() - lastRing >= RING_EVERY_MS)) { ring(); }
+    var toggle = root.querySelector("[data-sound-toggle]");
+    if (toggle) {
+      var on = soundOn();
+      toggle.setAttribute("aria-pressed", on ? "true" : "false");
+      var label = toggle.getAttribute(on ? "data-label-on" : "data-label-off");
+      if (toggle.textContent !== label) { toggle.textContent = label; }
+    }
+  }
+
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest && event.target.closest("[data-sound-toggle]");
+    if (!toggle) { return; }
+    window.localStorage.setItem("board-sound", soundOn() ? "off" : "on");
+    tick();
+  });
+  // Browsers let a page make sound only after a touch: the first one on the board unlocks it.
+  document.addEventListener("pointerdown", function () {
+    if (audio && audio.state === "suspended") { audio.resume(); }
+  }, true);
 
   function syncClock() {
     var root = board();

@@ -75,6 +75,8 @@ class Office:
             A.CLOSE_REFUSED: lambda s: refusals.close_refused(s, t.sup, "不收上门费"),
             A.CHARGE_CALL_OUT: lambda s: refusals.charge_call_out(s, t.sup, t.item(DRAIN),
                                                                   None, "收上门检查费"),
+            A.PAUSE: lambda s: svc.pause(s, s.worker, "配件要订货，下周再来", start,
+                                         start + timedelta(hours=2)),
             A.COMPLETE: lambda s: svc.complete(s, s.worker,
                                                acceptance(pay_route=ROUTE[self.payer])),
             A.HAND_BACK: lambda s: svc.hand_back(s, t.clerk),

@@ -67,6 +67,7 @@ class Team:
                              self.complete, self.dispute],
             State.CANCELLED: [self.dispatch, self.cancel],
             State.REFUSED: [self.dispatch, self.accept, self.check_in, self.refuse],
+            State.PAUSED: [self.dispatch, self.accept, self.check_in, self.agree, self.pause],
             State.SETTLED: [self.dispatch, self.accept, self.check_in, self.agree,
                             self.complete, self.pay],
             State.ON_ACCOUNT: [self.owner, self.dispatch, self.accept, self.check_in,
@@ -89,6 +90,9 @@ class Team:
     def dispute(self, s): svc.dispute(s, self.clerk, "Resident says it leaks again")
     def cancel(self, s): svc.cancel(s, self.clerk, "Resident changed their mind")
     def refuse(self, s): refusals.refuse(s, self.worker, "Too dear, the resident says")
+    def pause(self, s):
+        start = clock.now() + timedelta(days=2)
+        svc.pause(s, self.worker, "The part is on order", start, start + timedelta(hours=2))
     def pay(self, s): billing.take_payment(s, self.cashier, "cash", billing.owed_fen(s))
     def owner(self, s): s.resident = factories.resident(s.unit, kind="owner")
     def complete_on_account(self, s):

@@ -45,7 +45,11 @@ def test_no_roles_means_nothing_is_allowed():
     (Perm.PROPERTY_EDIT, {"manager"}),
     (Perm.PROPERTY_IMPORT, {"manager"}),
     (Perm.PROPERTY_VIEW, {"clerk", "supervisor", "cashier", "manager"}),
-    (Perm.DESK, {"clerk"}),
+    (Perm.DESK, {"clerk", "supervisor"}),  # the SOP's 主管 takes a call through at the desk
+    (Perm.RECEPTION_LOG, {"clerk", "supervisor", "manager"}),
+    (Perm.BOARD_VIEW, {"supervisor", "manager"}),
+    (Perm.TILL_VIEW, {"cashier", "manager"}),
+    (Perm.DUTY_SET, {"supervisor", "manager"}),
     (Perm.FIELD, {"worker"}),
     (Perm.CASHIER, {"cashier"}),
     # DOMAIN: only the cashier records money; the supervisor reviews account entries; the

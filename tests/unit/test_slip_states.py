@@ -90,6 +90,14 @@ RULES: dict[tuple[str, str], tuple[str, set[str]]] = {
     ("in_progress", "waive"): ("in_progress", {S}),
     # under way: the agreed fee stands and the new worker finishes the job
     ("in_progress", "reassign"): ("in_progress", {S}),
+    # unfinished (a part on order): paused with the reason and a new window, by the worker
+    # or the supervisor; back at the door, the work goes on at the fee agreed
+    ("in_progress", "pause"): ("paused", {W, S}),
+    ("paused", "check_in"): ("in_progress", {W}),
+    ("paused", "move"): ("paused", THE_OFFICE),
+    ("paused", "reassign"): ("paused", {S}),
+    ("paused", "dispute"): ("disputed", ANYONE_AT_THE_DESK_OR_DOOR),
+    ("paused", "waive"): ("paused", {S}),
     ("completed", "waive"): ("completed", {S}),
     ("handed_back", "waive"): ("handed_back", {S}),
     ("disputed", "waive"): ("completed", {S}),

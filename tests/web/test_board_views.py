@@ -692,7 +692,7 @@ def test_the_board_costs_a_fixed_few_queries_however_long_the_history(real_db, a
     assert db.session.query(Slip).count() >= 1011
     with_history = count()
     assert with_history == fresh, (fresh, with_history)
-    assert fresh <= 12, fresh
+    assert fresh <= 13, fresh  # 12, and since the night's duty: who is on duty now
 
 
 def test_an_unchanged_board_is_not_drawn_again_and_a_change_draws_it(real_db, app, db, supervisor,
@@ -749,3 +749,58 @@ def test_one_supervisor_on_two_browsers_gets_a_board_whose_forms_work_in_each(
             "csrf_token": next(iter(page_token))})
         assert resp.status_code == 200, resp.text
         assert reload(db, slip).state == "dispatched"
+
+
+# ---- the night: who is on duty, and the urgent alarm --------------------------------------
+
+def alarm_rows(page) -> list[tuple[str, bool]]:
+    """(slip number, raised) for each alarm the board carries."""
+    body = page.get_data(as_text=True)
+    return [(m.group(2), m.group(3) is None) for m in re.finditer(
+        r'<p class="alarm" data-alarm-at="([^"]+)" data-alarm-slip="([^"]+)"( hidden)?>', body)]
+
+
+def test_the_on_duty_supervisor_is_alarmed_first_then_every_board(login_as, db, frozen):
+    supervisor = login_as("supervisor")
+    scene = build_scene(db, supervisor.user)
+    urgent = scene.slips["urgent"].number
+    other, manager = login_as("supervisor"), login_as("manager")
+    resp = other.post("/supervise/duty", data={"supervisor_id": supervisor.user.id,
+                                               "until": "08:00"}, follow_redirects=True)
+    assert resp.status_code == 200 and "is on duty until" in " ".join(flashes(resp))
+    assert f"{supervisor.user.full_name} until" in text(manager.get("/supervise/"))
+    assert alarm_rows(supervisor.get("/supervise/")) == [(urgent, False)]  # not yet
+    frozen.advance(minutes=10)
+    assert alarm_rows(supervisor.get("/supervise/")) == [(urgent, True)]
+    assert alarm_rows(other.get("/supervise/")) == [(urgent, False)]
+    assert alarm_rows(manager.get("/supervise/")) == [(urgent, False)]
+    frozen.advance(minutes=10)
+    for board in (supervisor, other, manager):
+        page = board.get("/supervise/")
+        assert alarm_rows(page) == [(urgent, True)]
+        assert "Urgent call, no worker sent" in text(page)
+    svc.dispatch(reload(db, scene.slips["urgent"]), scene.supervisor, scene.workers[1].id)
+    db.session.commit()
+    assert alarm_rows(manager.get("/supervise/")) == []
+
+
+def test_a_duty_for_someone_not_a_supervisor_is_refused_on_the_board(supervisor, scene, db):
+    resp = supervisor.post("/supervise/duty", headers=HX,
+                           data={"supervisor_id": scene.workers[0].id, "until": "08:00"})
+    assert resp.status_code == 422
+    assert "Choose a supervisor." in form_alerts(resp)
+    missing = supervisor.post("/supervise/duty", headers=HX,
+                              data={"supervisor_id": scene.supervisor.id, "until": ""})
+    assert missing.status_code == 422 and "Enter the time the duty ends." in form_alerts(missing)
+    from app.services import duty
+    assert duty.current() is None
+
+
+def test_the_duty_ends_from_the_board(supervisor, scene, db):
+    supervisor.post("/supervise/duty", data={"supervisor_id": scene.supervisor.id,
+                                             "until": "08:00"})
+    page = supervisor.get("/supervise/").get_data(as_text=True)
+    assert "/supervise/duty/end" in page
+    resp = supervisor.post("/supervise/duty/end", headers=HX)
+    assert resp.status_code == 200 and "Nobody is on duty now" in text(resp)
+    assert "/supervise/duty/end" not in resp.get_data(as_text=True)

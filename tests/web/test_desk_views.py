@@ -32,6 +32,8 @@ from tests.web.pages import (
 )
 
 HX = {"HX-Request": "true"}
+WINDOW_BACKWARDS = ("The time window must end after it starts (past midnight: tick “ends the "
+                    "next day”).")
 HUGE = "9" * 25
 
 ITEMS = (("疏通下水", "Unclog a drain", "次", 3000, 3000, False, False),          # fixed
@@ -375,6 +377,24 @@ def test_the_slip_form_starts_from_what_the_desk_logged(clerk, desk, db):
     assert f"Version 1, in force since {desk['pl'].effective_date.isoformat()}." in text(resp)
 
 
+def test_an_urgent_call_in_the_night_is_booked_from_now_past_midnight(clerk, desk, db, frozen):
+    night = frozen.to(at(tomorrow(), 23, 40))
+    entry = log_entry(desk, clerk, db, urgent=True, request="水管爆裂")
+    body = clerk.get(f"/desk/contacts/{entry.id}/slip").get_data(as_text=True)
+    assert f'name="window_date" type="date" value="{night.date().isoformat()}"' in body
+    assert 'name="window_start" type="time" value="23:40"' in body
+    assert 'name="window_end" type="time" value="01:40"' in body
+    assert body.split('id="window_next_day"')[0].endswith("checked ")
+    resp = clerk.post(f"/desk/contacts/{entry.id}/slip", data=slip_data(
+        (desk["fixed"], 1, None), urgent="y", window_date=night.date().isoformat(),
+        window_start="23:40", window_end="01:40", window_next_day="y"))
+    assert resp.status_code == 302
+    slip = db.session.scalar(select(Slip))
+    assert slip.window_end - slip.window_start == timedelta(hours=2)
+    assert slip.window_end.astimezone(clock.zone()).date() == night.date() + timedelta(days=1)
+    assert slip.due_at == night + timedelta(minutes=30)  # urgent: a worker within 30 minutes
+
+
 def test_a_free_repair_starts_as_a_free_slip(clerk, desk, db):
     entry = log_entry(desk, clerk, db, kind="free_repair")
     body = clerk.get(f"/desk/contacts/{entry.id}/slip").get_data(as_text=True)
@@ -543,9 +563,11 @@ def test_a_slip_without_a_window_is_allowed(clerk, desk, db):
     (((987654, "1", None),), {}, "lines", "That item is not on the price list in force."),
     (((HUGE, "1", None),), {}, "lines-0-item_id", "Choose an item from the price list."),
     ((("fixed", "1", None),), {"window_end": "09:00"}, "window_end",
-     "The time window must end after it starts."),
+     WINDOW_BACKWARDS),
     ((("fixed", "1", None),), {"window_end": "10:00"}, "window_end",
-     "The time window must end after it starts."),
+     WINDOW_BACKWARDS),
+    ((("fixed", "1", None),), {"window_end": "12:30", "window_next_day": "y"}, "window_end",
+     "A window that ends the next day ends earlier on the clock than it starts (22:00 to 02:00)."),
     ((("fixed", "1", None),), {"window_date": ""}, "window_date", "Give the day of the visit."),
     ((("fixed", "1", None),), {"window_start": ""}, "window_start",
      "Give the time the window starts."),
@@ -580,7 +602,7 @@ def test_every_mistake_in_a_slip_shows_on_one_submit_with_what_was_typed(clerk, 
     assert resp.status_code == 422
     assert field_errors(resp, "lines-0-quantity") == ["Enter a whole number of items."]
     assert field_errors(resp, "lines-1-price") == ["Enter an amount in yuan, e.g. 30 or 12.50."]
-    assert field_errors(resp, "window_end") == ["The time window must end after it starts."]
+    assert field_errors(resp, "window_end") == [WINDOW_BACKWARDS]
     body = resp.get_data(as_text=True)
     assert 'name="lines-0-quantity" type="text" value="abc"' in body
     assert 'name="lines-1-price"' in body and 'value="ten"' in body
@@ -813,7 +835,7 @@ def test_messages_come_in_the_clerks_language(app, clerk, desk, db):
 
 @pytest.mark.parametrize("message", ["Write down what they asked.",
                                      "Add at least one item from the price list.",
-                                     "The time window must end after it starts."])
+                                     WINDOW_BACKWARDS])
 def test_the_chinese_catalogue_has_the_desks_messages(app, message):
     """Strict once the lead has filled the catalogue; skipped (not failed) until then."""
     try:

@@ -74,6 +74,10 @@ def drive(slip: Slip, staff: Staff, to: State) -> Slip:
     elif to == State.REFUSED:
         drive(slip, staff, State.ON_SITE)
         refusals.refuse(slip, staff.worker, "住户嫌贵，不修了")
+    elif to == State.PAUSED:
+        drive(slip, staff, State.IN_PROGRESS)
+        start = clock.now() + timedelta(days=2)
+        svc.pause(slip, staff.worker, "配件要订货", start, start + timedelta(hours=2))
     elif to != State.REGISTERED:
         for state in path[:path.index(to) + 1]:
             steps[state]()
@@ -279,7 +283,8 @@ def form_ids(resp) -> set[str]:
     (State.REGISTERED, {"move", "cancel"}, {"move", "cancel"}, "Dispatch"),
     (State.DISPATCHED, {"move", "cancel"}, {"move", "cancel"}, "Reassign, Take back"),
     (State.NOBODY_HOME, {"reschedule", "cancel"}, {"reschedule", "cancel"}, "Dispatch"),
-    (State.IN_PROGRESS, {"dispute"}, {"dispute", "waive"}, "Reassign"),
+    (State.IN_PROGRESS, {"dispute"}, {"dispute", "waive", "pause"}, "Reassign"),
+    (State.PAUSED, {"move", "dispute"}, {"move", "dispute", "waive"}, "Reassign"),
     (State.COMPLETED, {"hand_back", "dispute"}, {"hand_back", "dispute", "waive"}, None),
     (State.DISPUTED, set(), {"resolve", "waive"}, None),
     (State.REFUSED, set(), {"charge_call_out", "close_refused", "requote"}, None),
@@ -475,13 +480,29 @@ def test_reschedule_after_nobody_home(clerk, staff, db):
     assert f"{day.isoformat()} 14:00 – 16:30" in text(page)
 
 
+def test_a_new_time_may_run_past_midnight(clerk, staff, db):
+    slip = drive(new_slip(staff), staff, State.NOBODY_HOME)
+    day = clock.local_today() + timedelta(days=1)
+    resp = post(clerk, slip, "reschedule", day=day.isoformat(), window_start="22:30",
+                window_end="00:30", window_next_day="y")
+    assert resp.status_code == 302
+    slip = reload(db, slip.number)
+    assert slip.window_start == local(day, 22, 30)
+    assert slip.window_end == local(day + timedelta(days=1), 0, 30) == slip.due_at
+    assert f"{day.isoformat()} 22:30 – {(day + timedelta(days=1)).isoformat()} 00:30" in text(
+        clerk.get(f"/slips/{slip.number}"))
+
+
 @pytest.mark.parametrize("fields, field, message", [
     ({"day": "", "window_start": "14:00", "window_end": "16:00"}, "day", "Enter the day agreed."),
     ({"day": "2026-13-45", "window_start": "14:00", "window_end": "16:00"}, "day", None),
     ({"day": "+1", "window_start": "", "window_end": "16:00"}, "window_start", "Enter a time."),
     ({"day": "+1", "window_start": "25:00", "window_end": "16:00"}, "window_start", None),
     ({"day": "+1", "window_start": "16:00", "window_end": "14:00"}, "window_end",
-     "The time window must end after it starts."),
+     "The time window must end after it starts (past midnight: tick “ends the next day”)."),
+    ({"day": "+1", "window_start": "14:00", "window_end": "16:00", "window_next_day": "y"},
+     "window_end", "A window that ends the next day ends earlier on the clock than it starts "
+     "(22:00 to 02:00)."),
     ({"day": "-1", "window_start": "14:00", "window_end": "16:00"}, "day",
      "The day agreed cannot be in the past."),
 ])
@@ -713,3 +734,77 @@ def test_the_desk_moves_an_appointment_when_the_resident_calls(clerk, staff, db)
     same = post(clerk, slip, "move", day=day.isoformat(), window_start="09:00",
                 window_end="10:30")
     assert same.status_code == 422 and "That is the time already booked." in text(same)
+
+
+# ---- unfinished work: paused for a second visit, or finished with a follow-up slip -------
+
+def test_the_supervisor_pauses_a_job_from_its_page_with_the_reason_and_a_new_window(
+        boss, staff, db):
+    slip = drive(new_slip(staff), staff, State.IN_PROGRESS)
+    day = clock.local_today() + timedelta(days=3)
+    missing = post(boss, slip, "pause", note="", day=day.isoformat(), window_start="14:00",
+                   window_end="16:00")
+    assert missing.status_code == 422 and field_errors(missing, "pause-note") == [
+        "Give a reason."]
+    no_day = post(boss, slip, "pause", note="配件订货", day="", window_start="14:00",
+                  window_end="16:00")
+    assert no_day.status_code == 422 and field_errors(no_day, "pause-day") == [
+        "Enter the day agreed."]
+    assert reload(db, slip.number).state == "in_progress"
+    resp = post(boss, slip, "pause", note="配件订货", day=day.isoformat(), window_start="14:00",
+                window_end="16:00")
+    assert resp.status_code == 302
+    slip = reload(db, slip.number)
+    assert slip.state == "paused" and slip.window_start == local(day, 14)
+    page = boss.get(f"/slips/{slip.number}")
+    assert "Paused: second visit" in text(page) and "配件订货" in text(page)
+
+
+def _finished_from_a_call(staff, db) -> Slip:
+    from app.services import reception
+    unit = factories.unit(number="802")
+    entry = reception.log_contact(reception.Contact("phone", "paid", "热水器不出热水",
+                                                    unit=unit), staff.clerk)
+    slip = drive(new_slip(staff, unit_=unit, reception=entry), staff, State.COMPLETED)
+    db.session.commit()
+    return slip
+
+
+def test_a_finished_job_gets_a_follow_up_slip_linked_both_ways(clerk, staff, db):
+    first = _finished_from_a_call(staff, db)
+    page = clerk.get(f"/slips/{first.number}").get_data(as_text=True)
+    link = f"/desk/contacts/{first.reception_id}/slip?follows={first.number}"
+    assert link in page
+    form = clerk.get(link).get_data(as_text=True)
+    assert f'name="follows" type="hidden" value="{first.number}"' in form
+    assert f"Follow-up of {first.number}:" in form
+    item = first.lines[0].price_item_id
+    resp = clerk.post(f"/desk/contacts/{first.reception_id}/slip", data={
+        "follows": first.number, "request": "更换温控器", "lines-0-item_id": str(item),
+        "lines-0-quantity": "1", "request_key": "follow-up-1"})
+    assert resp.status_code == 302
+    second = db.session.scalar(select(Slip).where(Slip.follows_id == first.id))
+    assert second is not None and second.unit_id == first.unit_id
+    assert svc.timeline(second)[0].data == {"follows": first.number}
+    assert f"/slips/{first.number}" in clerk.get(f"/slips/{second.number}").get_data(
+        as_text=True)
+    assert second.number in text(clerk.get(f"/slips/{first.number}"))
+    preview = clerk.get(f"/slips/{second.number}/slip.html").get_data(as_text=True)
+    assert "续单" in preview and first.number in preview  # on paper too
+
+
+def test_an_open_job_is_paused_not_followed_up(clerk, staff, db):
+    from app.services import reception
+    unit = factories.unit(number="803")
+    entry = reception.log_contact(reception.Contact("phone", "paid", "漏水", unit=unit),
+                                  staff.clerk)
+    open_one = drive(new_slip(staff, unit_=unit, reception=entry), staff, State.IN_PROGRESS)
+    db.session.commit()
+    assert "?follows=" not in clerk.get(f"/slips/{open_one.number}").get_data(as_text=True)
+    resp = clerk.post(f"/desk/contacts/{entry.id}/slip", data={
+        "follows": open_one.number, "lines-0-item_id": str(open_one.lines[0].price_item_id),
+        "lines-0-quantity": "1", "request_key": "follow-up-2"})
+    assert resp.status_code == 422
+    assert "pause it for a second visit" in " ".join(form_alerts(resp))
+    assert db.session.scalar(select(func.count()).select_from(Slip)
+                             .where(Slip.follows_id == open_one.id)) == 0
