@@ -250,4 +250,5 @@ ACTION_LABELS = {
     A.CLOSE: _l("Closed"), A.REVERSE: _l("Payment reversed"),
     A.PREPAY: _l("Errand prepaid"), A.VOID: _l("Receipt voided"),
     "open": _l("Opened"),
+    "add_helper": _l("Helper added"), "remove_helper": _l("Helper taken off"),
 }

@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app.domain.appointments import window_of
 from app.domain.errors import DomainError
-from app.forms.fields import VersionedForm, YuanField, version_field
+from app.forms.fields import VersionedForm, WholeNumberField, YuanField, version_field
 
 STALE_PAGE = _l("This page is out of date. Look at the slip again.")
 
@@ -81,6 +81,14 @@ class CallOutForm(SlipPageForm):
             self.item_id.errors = [_l("Choose the call-out fee.")]
             return False
         return ok
+
+
+class HelperForm(SlipPageForm):
+    """A helper added to (or taken off) a two-person job."""
+
+    helper_id = WholeNumberField(_l("Helper"), message=_l("Choose a service worker as the helper."),
+                                 validators=[DataRequired(_l("Choose a service worker as the "
+                                                             "helper."))])
 
 
 class WindowFields:

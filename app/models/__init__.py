@@ -14,7 +14,7 @@ from app.models.duty import NightDuty
 from app.models.property import Building, Resident, ResidentKind, Unit
 from app.models.reception import Channel, ContactKind, ReceptionEntry
 from app.models.settings import PropertySettings
-from app.models.slips import Slip, SlipEvent, SlipLine, SlipPhoto
+from app.models.slips import Slip, SlipEvent, SlipHelper, SlipLine, SlipPhoto
 from app.models.submissions import Submission
 from app.models.users import SignInThrottle, StaffSession, User, UserRole
 
@@ -41,6 +41,7 @@ __all__ = [
     "SignInThrottle",
     "Slip",
     "SlipEvent",
+    "SlipHelper",
     "SlipLine",
     "SlipPhoto",
     "StaffSession",

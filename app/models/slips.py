@@ -4,7 +4,16 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, false
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.pricing import PriceSpec
@@ -116,6 +125,9 @@ class Slip(db.Model):
         back_populates="slip", cascade="all, delete-orphan", order_by="SlipEvent.id")
     photos: Mapped[list[SlipPhoto]] = relationship(
         back_populates="slip", cascade="all, delete-orphan", order_by="SlipPhoto.id")
+    # A two-person job: the assigned worker leads; these help (each sees it on the phone).
+    helpers: Mapped[list[SlipHelper]] = relationship(
+        back_populates="slip", cascade="all, delete-orphan", order_by="SlipHelper.id")
 
     @property
     def total_fen(self) -> int:
@@ -198,6 +210,23 @@ class SlipEvent(db.Model):
 
     slip: Mapped[Slip] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship(lazy="joined")
+
+
+class SlipHelper(db.Model):
+    """A worker helping the lead on a slip (两人作业), added by a supervisor; the timeline keeps
+    who was added and taken off, and when."""
+
+    __tablename__ = "slip_helpers"
+    __table_args__ = (UniqueConstraint("slip_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slip_id: Mapped[int] = mapped_column(ForeignKey("slips.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    added_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    slip: Mapped[Slip] = relationship(back_populates="helpers")
+    user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
 
 
 class SlipPhoto(db.Model):

@@ -108,6 +108,7 @@ def slip_context(slip: Slip, locale: str) -> dict:
         "received_by": slip.received_by.full_name,
         "received_at": _local(slip.created_at),
         "worker": slip.worker.full_name if slip.worker else "",
+        "helpers": "、".join(h.user.full_name for h in slip.helpers),
         "price_list": slip.price_list.number if slip.price_list else None,
         "lines": [_line_row(i, line, english) for i, line in enumerate(slip.lines, start=1)],
         "blank_rows": max(0, SLIP_ROWS - len(slip.lines)),

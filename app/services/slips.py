@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, select, union, union_all
+from sqlalchemy import case, func, or_, select, union, union_all
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -38,7 +38,7 @@ from app.extensions import db
 from app.models.catalogue import PriceItem, PriceList
 from app.models.property import Resident, Unit
 from app.models.reception import ReceptionEntry
-from app.models.slips import Slip, SlipEvent, SlipLine
+from app.models.slips import Slip, SlipEvent, SlipHelper, SlipLine
 from app.models.users import User, UserRole
 from app.services import clock, live, slip_money
 from app.services.audit import record
@@ -309,6 +309,9 @@ def dispatch(slip: Slip, user: User, worker_id: int | None, *, window_start=None
         previous = s.worker.full_name if s.worker else None
         if s.state == State.AWAITING_PRICE:
             clear_agreed(s)  # the new worker agrees the fee at the door again
+        with db.session.no_autoflush:  # reading the helpers writes nothing on its own
+            for now_leading in [h for h in s.helpers if h.user_id == worker.id]:
+                s.helpers.remove(now_leading)  # a helper now leads
         s.worker, s.dispatched_by = worker, user
         if window_start is not None:
             s.window_start, s.window_end = window_start, window_end
@@ -691,7 +694,7 @@ def board(day: date | None = None) -> Board:
     slips = db.session.scalars(
         select(Slip).where(Slip.state.in_([s.value for s in BOARD_LANES]))
         .order_by(*_active_order())
-        .options(selectinload(Slip.lines))).unique().all()
+        .options(selectinload(Slip.lines), selectinload(Slip.helpers))).unique().all()
     lanes: dict[str, list[Slip]] = {s.value: [] for s in BOARD_LANES}
     for slip in slips:
         lanes[slip.state].append(slip)
@@ -710,6 +713,10 @@ def board(day: date | None = None) -> Board:
         select(held.c.worker_id, func.count()).group_by(held.c.worker_id)).all()
     return Board(lanes, workers, dict(load_rows), clock.now(),
                  [u for u in staff if Role.SUPERVISOR.value in u.roles])
+
+
+def active_workers() -> list[User]:
+    return _active_staff(Role.WORKER)
 
 
 def _active_staff(*roles: Role) -> list[User]:
@@ -731,14 +738,17 @@ def worker_jobs(worker: User, day: date | None = None) -> tuple[list[Slip], list
     """
     day = day or clock.local_today()
     start, end = clock.day_bounds(day)
+    # Theirs: the slips they lead, and those they help on (a two-person job).
+    helping = select(SlipHelper.slip_id).where(SlipHelper.user_id == worker.id)
     active = db.session.scalars(
-        select(Slip).where(Slip.worker_id == worker.id,
+        select(Slip).where(or_(Slip.worker_id == worker.id, Slip.id.in_(helping)),
                            Slip.state.in_([s.value for s in WORKER_ACTIVE]))
+        .options(selectinload(Slip.helpers))
         .order_by(*_active_order())).unique().all()
     # Three index-friendly parts, not one OR that walks the worker's whole history.
     # (Everyone's finished-today is a few dozen rows by its date index; filtering it by worker
     # first would walk the worker's whole history instead.)
-    mine = Slip.worker_id == worker.id
+    mine = or_(Slip.worker_id == worker.id, Slip.id.in_(helping))
     finished_today = select(Slip.id).where(Slip.completed_at >= start, Slip.completed_at < end)
     not_handed_back = select(Slip.id).where(mine, Slip.state.in_([s.value for s in PAPER_OUT]))
     # Nobody home, or cancelled by the office, today: the worker sees why the job went.
@@ -753,9 +763,11 @@ def worker_jobs(worker: User, day: date | None = None) -> tuple[list[Slip], list
 
 
 def worker_slip(number: str, worker: User) -> Slip | None:
-    """A slip as the worker may see it: theirs only (None otherwise, so nothing leaks)."""
+    """A slip as the worker may see it: one they lead or help on (None otherwise, so nothing
+    leaks). Only the lead's role counts for the actions (the state table's ASSIGNEE_ONLY)."""
     slip = by_number(number)
-    if slip is None or slip.worker_id != worker.id:
+    if slip is None or (slip.worker_id != worker.id
+                        and all(h.user_id != worker.id for h in slip.helpers)):
         return None
     return slip
 

@@ -25,14 +25,15 @@ from app.domain.permissions import Perm, allowed
 from app.domain.pricing import price_label
 from app.domain.slip_states import BOARD_ACTIONS, PAGE_ACTIONS, Action, State
 from app.extensions import db, htmx
-from app.forms.slip_page import FORMS, RescheduleForm, SlipPageForm
+from app.forms.slip_page import FORMS, HelperForm, RescheduleForm, SlipPageForm
 from app.models.billing import (
     KIND_LABELS,
     METHOD_LABELS,
     ROUTE_LABELS,
 )
 from app.models.slips import Slip, SlipPhoto
-from app.services import billing, clock, live, refusals, slips, uploads
+from app.models.users import User
+from app.services import billing, clock, crew, live, refusals, slips, uploads
 from app.services.pdf import render_document_html, render_pdf
 from app.services.slip_documents import card_context, slip_context
 from app.web.filters import localized
@@ -88,9 +89,22 @@ def _page(slip: Slip, failed: tuple[Action, SlipPageForm] | None = None, status:
         events=slips.timeline(slip),
         clock=slips.sla_clock(slip), english=str(get_locale()) == "en",
         offer_card=slip.state in CARD_STATES, money=_money(slip),
-        follow_ups=slips.follow_ups(slip),
+        follow_ups=slips.follow_ups(slip), crew=_crew(slip, failed),
         may_follow_up=slip.state in slips.FOLLOWABLE and slip.reception_id is not None
         and can(Perm.RECEPTION))
+
+
+def _crew(slip: Slip, failed) -> dict | None:
+    """The helpers box: who helps, and for a supervisor the form to add one or take one off."""
+    if not slip.helpers and not (can(Perm.SUPERVISE) and slip.state in crew.HELPED
+                                 and slip.worker_id is not None):
+        return None
+    refused = failed[1] if failed and failed[0] == "helper" else None
+    taken = {slip.worker_id, *(h.user_id for h in slip.helpers)}
+    may = can(Perm.SUPERVISE) and slip.state in crew.HELPED and slip.worker_id is not None
+    return {"helpers": slip.helpers, "may": may, "form": refused,
+            "version": slip.version,
+            "free": [w for w in slips.active_workers() if w.id not in taken] if may else []}
 
 
 def _money(slip: Slip) -> dict:
@@ -208,6 +222,39 @@ def act(number: str, action: str):
         return redirect(url_for("slips.page", number=slip.number))
     db.session.expire_all()  # rolled back: show the slip as it is now
     return _page(_slip_or_404(number), (action, form), 409 if conflict else 422)
+
+
+# ---- two-person jobs: the supervisor adds or takes off a helper -------------------------
+
+@bp.route("/<number>/helpers", methods=["POST"])
+@require(Perm.SUPERVISE)
+def helper_add(number: str):
+    """A helper goes with the lead worker; the job shows on the helper's phone at once."""
+    return _helpers(number, crew.add_helper,
+                    lambda slip, name: _("%(name)s helps on slip %(number)s.", name=name,
+                                         number=slip.number))
+
+
+@bp.route("/<number>/helpers/remove", methods=["POST"])
+@require(Perm.SUPERVISE)
+def helper_remove(number: str):
+    """The helper no longer goes; the job leaves their phone."""
+    return _helpers(number, crew.remove_helper,
+                    lambda slip, name: _("%(name)s no longer helps on slip %(number)s.",
+                                         name=name, number=slip.number))
+
+
+def _helpers(number: str, change, said):
+    slip = _slip_or_404(number)
+    form = HelperForm(prefix="helper")
+    saved, _r = save_form(form, lambda: change(slip, current_user, form.helper_id.data,
+                                               expected_version=form.version.data))
+    if saved:
+        helper = db.session.get(User, form.helper_id.data)
+        flash(said(slip, helper.full_name), "success")
+        return redirect(url_for("slips.page", number=slip.number, _anchor="helpers"))
+    db.session.expire_all()
+    return _page(_slip_or_404(number), ("helper", form), 422)
 
 
 # ---- printouts ---------------------------------------------------------------------------

@@ -75,3 +75,27 @@ def test_a_moved_appointment_shows_on_the_phone_live(new_context, live_app, arti
     expect(banner).to_be_visible(timeout=LIVE_MS)
     expect(banner).to_contain_text("住户说明天才在家")
     _shot(phone, artifacts, "people-phone-moved", full_page=True)
+
+
+def test_a_helper_added_on_the_slip_page_gains_the_job_on_the_phone_live(new_context, live_app,
+                                                                          artifacts):
+    number = _new_slip(live_app, item="换水暖件(水龙头)", dispatch_to="worker",
+                       request="两人抬热水器")
+    helper_phone = _open(new_context("phone"), "worker4", "/field/")
+    job_link = helper_phone.locator(f"#jobs a[href$='/field/jobs/{number}']")
+    expect(job_link).to_have_count(0)
+    page = _open(new_context("desktop", locale="en-US"), "supervisor", f"/slips/{number}")
+    with live_app.app_context():
+        helper = _people(["worker4"])["worker4"]
+        helper_id, helper_name = helper.id, helper.full_name
+        db.session.remove()
+    page.locator("#helpers select").select_option(str(helper_id))
+    page.locator("#helpers form.helper-add button").click()
+    expect(page.locator("#helpers .helper")).to_contain_text(helper_name)
+    page.locator("#slip-facts").screenshot(path=str(artifacts / "people-slip-helpers.png"),
+                                           caret="initial")
+    expect(job_link).to_have_count(1, timeout=LIVE_MS)
+    expect(job_link.locator(".job-crew")).to_contain_text("您协助 陈师傅")
+    job_link.click()
+    expect(helper_phone.locator("#helping")).to_be_visible()
+    _shot(helper_phone, artifacts, "people-phone-helping", full_page=True)

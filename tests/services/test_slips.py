@@ -707,7 +707,7 @@ def test_the_board_costs_the_same_few_queries_with_a_thousand_slips_of_history(r
                 slip.unit.label, slip.worker, [line.name_zh for line in slip.lines]
     # the settings row (twice outside a request), slips, their lines, the workers, their
     # roles, the load: the same statements whatever the history holds
-    assert len(big) == len(small) <= 8, big
+    assert len(big) == len(small) <= 9, big  # 8, and the cards' helpers since two-person jobs
     assert (sum(len(v) for v in after.lanes.values())
             == sum(len(v) for v in lanes_before.values()) + 20)
     assert count(Slip) == 1000 + 4 + 20

@@ -95,6 +95,9 @@ def post_data(endpoint: str, w: dict) -> dict | None:
         "supervise.reject_price": {"version": w["version"], "note": "太贵"},
         "supervise.duty_set": {"supervisor_id": w["supervisor_id"], "until": "08:00"},
         "supervise.duty_end": {},
+        "slips.helper_add": {"helper-version": w["version"], "helper-helper_id": w["worker_id"]},
+        "slips.helper_remove": {"helper-version": w["version"],
+                                "helper-helper_id": w["worker_id"]},
         # money: each would record or change money if the guard let it through
         "cashier.pay": {"version": w["due_version"], "request_key": "matrix-pay-0001",
                         "amount": "30", "method": "cash", "payer_name": "张伟"},

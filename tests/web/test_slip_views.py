@@ -808,3 +808,44 @@ def test_an_open_job_is_paused_not_followed_up(clerk, staff, db):
     assert "pause it for a second visit" in " ".join(form_alerts(resp))
     assert db.session.scalar(select(func.count()).select_from(Slip)
                              .where(Slip.follows_id == open_one.id)) == 0
+
+
+# ---- two-person jobs ------------------------------------------------------------------------
+
+def test_the_supervisor_adds_a_helper_who_sees_the_job_and_takes_them_off(app, boss, staff, db):
+    slip = drive(new_slip(staff), staff, State.DISPATCHED)
+    helper = factories.user("worker", username="helper-li")
+    db.session.commit()
+    page = boss.get(f"/slips/{slip.number}").get_data(as_text=True)
+    assert 'action="/slips/' + slip.number + '/helpers"' in page
+    bad = boss.post(f"/slips/{slip.number}/helpers",
+                    data={"helper-version": slip.version, "helper-helper_id": staff.clerk.id})
+    assert bad.status_code == 422
+    assert "Choose a service worker as the helper." in text(bad)
+    assert reload(db, slip.number).helpers == []
+    resp = boss.post(f"/slips/{slip.number}/helpers",
+                     data={"helper-version": slip.version, "helper-helper_id": helper.id})
+    assert resp.status_code == 302
+    phone = app.test_client()
+    phone.post("/login", data={"username": "helper-li", "password": factories.PASSWORD})
+    job = phone.get(f"/field/jobs/{slip.number}")
+    assert job.status_code == 200 and "You help on this job" in text(job)
+    assert slip.number in phone.get("/field/").get_data(as_text=True)
+    shown = boss.get(f"/slips/{slip.number}")
+    assert "helper-li" not in text(shown) and helper.full_name in text(shown)
+    assert "Helper added" in text(shown)
+    slip = reload(db, slip.number)
+    gone = boss.post(f"/slips/{slip.number}/helpers/remove",
+                     data={"helper-version": slip.version, "helper-helper_id": helper.id})
+    assert gone.status_code == 302
+    assert phone.get(f"/field/jobs/{slip.number}").status_code == 404
+
+
+def test_a_clerk_cannot_send_helpers(clerk, staff, db):
+    slip = drive(new_slip(staff), staff, State.DISPATCHED)
+    helper = factories.user("worker")
+    db.session.commit()
+    assert clerk.post(f"/slips/{slip.number}/helpers", data={
+        "helper-version": slip.version, "helper-helper_id": helper.id}).status_code == 403
+    assert 'action="/slips/' + slip.number + '/helpers"' not in clerk.get(
+        f"/slips/{slip.number}").get_data(as_text=True)
