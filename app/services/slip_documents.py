@@ -17,7 +17,8 @@ from app.domain.pricing import UNITS_OF_CHARGE, price_label
 from app.domain.slip_states import Action, State
 from app.extensions import db
 from app.models.slips import Slip, SlipEvent, SlipLine
-from app.services import clock
+from app.services import clock, slip_money, uploads
+from app.services.money_documents import METHOD_NAMES
 from app.services.pdf_context import office_header
 
 # The two copies the worker takes: the office keeps the stub, the resident the second copy.
@@ -55,6 +56,33 @@ def window_text(start: datetime | None, end: datetime | None) -> str:
         return _local(start)
     same_day = _local(start, "%Y-%m-%d") == _local(end, "%Y-%m-%d")
     return f"{_local(start)}–{_local(end, '%H:%M' if same_day else '%Y-%m-%d %H:%M')}"
+
+
+def _acceptance(slip: Slip) -> dict | None:
+    """A reprint after completion says what happened: who accepted, satisfied or not, their
+    remarks and signature (None before: the copy keeps its blank boxes)."""
+    if slip.completed_at is None:
+        return None
+    return {"name": slip.acceptance_name, "satisfied": slip.satisfied,
+            "remarks": slip.acceptance_remarks, "at": _local(slip.completed_at),
+            "materials": slip.materials, "signature": uploads.signature_data_uri(slip)}
+
+
+def _settlement(slip: Slip) -> list[tuple[str, str]]:
+    """How the slip's money went, as (Chinese, English) lines: each receipt that stands
+    (number, method, amount) and the account entry; empty while nothing is settled."""
+    rows = []
+    for p in slip_money.live_payments(slip):
+        zh, en = METHOD_NAMES.get(p.method, (p.method, p.method))
+        rows.append((f"收据 {p.number or '—'} · {zh} ¥{_yuan(p.amount_fen)} · {_local(p.at)}",
+                     f"receipt {p.number or '—'} · {en}"))
+    entry = slip_money.standing_entry(slip)
+    if entry is not None:
+        state = "已审核" if entry.reviewed_at else "待主管审核"
+        rows.append((f"记入 {entry.month} 月结账单 ¥{_yuan(entry.amount_fen)} · {state}",
+                     f"on the {entry.month} monthly account"
+                     + (" (reviewed)" if entry.reviewed_at else " (awaiting review)")))
+    return rows
 
 
 def _yuan(fen: int | None) -> str:
@@ -111,13 +139,16 @@ def slip_context(slip: Slip, locale: str) -> dict:
         "helpers": "、".join(h.user.full_name for h in slip.helpers),
         "price_list": slip.price_list.number if slip.price_list else None,
         "lines": [_line_row(i, line, english) for i, line in enumerate(slip.lines, start=1)],
-        "blank_rows": max(0, SLIP_ROWS - len(slip.lines)),
+        # Room to write in extra work, until the job is signed: then the lines are final.
+        "blank_rows": max(0, SLIP_ROWS - len(slip.lines)) if slip.completed_at is None else 0,
         "quoted_total": _yuan(slip.quoted_total_fen),
         "agreed_total": _yuan(slip.agreed_total_fen),
         "total": _yuan(slip.total_fen),
         "waived": {"amount": _yuan(slip.waived_fen), "by": slip.waived_by.full_name,
                    "reason": slip.waiver_reason} if slip.waived_at else None,
         "needs_approval": slip.needs_approval,
+        "accepted": _acceptance(slip),
+        "settled": _settlement(slip),
         "checkin_url": url,
         "qr": qr_svg(url),
     }

@@ -200,3 +200,15 @@ def discard(relative: str, *, keep: str | None = None) -> None:
 
 def photo_count(slip: Slip) -> int:
     return db.session.scalar(select(func.count()).where(SlipPhoto.slip_id == slip.id)) or 0
+
+
+def signature_data_uri(slip: Slip) -> str:
+    """The resident's signature as a data: URI for a printed page ("" when there is none or
+    its file is missing); only files under the instance folder's signatures/ are read."""
+    if not slip.signature_file:
+        return ""
+    root = (Path(current_app.instance_path) / "signatures").resolve()
+    path = (Path(current_app.instance_path) / slip.signature_file).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        return ""
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()

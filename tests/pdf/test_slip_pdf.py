@@ -356,3 +356,48 @@ def test_a_long_slip_loses_nothing(app, clerk, world, tmp_path):
     assert "第一联" in first_sheet and "第二联" not in first_sheet  # copy 2 starts a new sheet
     for seq in range(1, 31):
         assert len(re.findall(rf"^\s*{seq}\s+\S", doc.text, re.M)) == 2, seq
+
+
+# A 1×1 PNG: the signature file the reprint embeds.
+SIGNATURE_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000" "1f15c489"
+    "0000000d49444154789c63f8ffff3f0005fe02fea73581840000000049454e44ae426082")
+
+
+def test_a_reprint_after_payment_tells_the_whole_story(app, clerk, world, tmp_path, artifacts):
+    """Signed, satisfied, paid at the till: the reprint carries the acceptance with the
+    signature image, and the receipt, on both copies of one sheet; before completion the
+    boxes stay blank."""
+    from sqlalchemy import select
+
+    from app.models import User
+    from app.services import billing
+    with app.app_context():
+        people = {u.username: u for u in _db.session.scalars(select(User))}
+        slip = factories.slip(people["pdf-clerk"])
+        svc.dispatch(slip, people["pdf-boss"], people["pdf-worker"].id)
+        svc.check_in(slip, people["pdf-worker"])
+        svc.confirm_fee(slip, people["pdf-worker"], {})
+        path = f"signatures/{slip.number}-pdf.png"
+        signed = Path(app.instance_path) / path
+        signed.parent.mkdir(parents=True, exist_ok=True)
+        signed.write_bytes(SIGNATURE_PNG)
+        svc.complete(slip, people["pdf-worker"], svc.Acceptance(
+            "王芳", path, True, "师傅很细心", "阀芯1个"))
+        receipt = billing.take_payment(slip, people["pdf-cashier"], "wechat",
+                                       billing.owed_fen(slip))
+        _db.session.commit()
+        number, receipt_no = slip.number, receipt.number
+        _db.session.remove()
+    doc = _fetch(clerk, f"/slips/{number}/slip.pdf", tmp_path, "paid")
+    assert doc.status == 200 and doc.pages == 1
+    text = "".join(doc.text.split())
+    assert text.count(f"收据{receipt_no}·微信支付") == 2
+    assert text.count("☑满意") == 2 and text.count("师傅很细心") == 2
+    assert text.count("阀芯1个") == 2  # the materials the worker wrote
+    assert text.count("王芳") >= 2
+    preview = clerk.get(f"/slips/{number}/slip.html").get_data(as_text=True)
+    assert preview.count('<img class="signature" src="data:image/png;base64,') == 2
+    first_page_png(doc.pdf, tmp_path, artifacts / "slip-paid-zh.png")
+    blank = "".join(world.docs[("slip", "zh_CN")].text.split())
+    assert "☑" not in blank and "收费情况" not in blank
