@@ -544,7 +544,7 @@ class DemoOffice(Replay):
         self.enquiry(at(0.28))
         # Unfinished: the cartridge is on order; the slip waits, paused, for the second visit.
         slip, _ = self.call(at(0.28), "repair", window=slot(at(0.3)))
-        self.play(slip, State.PAUSED, at(0.33), "worker3")
+        self.play(slip, State.PAUSED, at(0.55), "worker3")
         # An owner who pays at the office: handed back, waiting at the cashier.
         slip, _ = self.call(at(0.3), "repair", window=slot(at(0.4)),
                             home=self.rng.choice(owners), visitor=False)
